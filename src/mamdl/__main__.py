@@ -1,0 +1,3 @@
+from mamdl.cli import main
+
+main()

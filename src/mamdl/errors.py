@@ -1,0 +1,81 @@
+"""Every error mamdl raises on purpose.
+
+Fronts (CLI, MCP) catch `MamdlError` and show `str(err)`: each message is written for a person,
+names the fix where there is one, and never carries the session cookie or the tracker passkey
+(they are scrubbed again by `mamdl.redact` as a second line of defence).
+"""
+
+from __future__ import annotations
+
+
+class MamdlError(Exception):
+    """Base class: an expected failure with a message fit to show to the user."""
+
+    exit_code = 1
+
+
+class ConfigError(MamdlError):
+    """The configuration is missing something or holds an invalid value."""
+
+    exit_code = 2
+
+
+class MamError(MamdlError):
+    """Talking to MAM (or the sandbox) failed."""
+
+
+class SessionExpired(MamError):
+    """MAM answered with a login page, 401 or 403: the mam_id cookie is no longer accepted."""
+
+    def __init__(self, detail: str = "") -> None:
+        msg = (
+            "MAM did not accept the session cookie (expired, revoked, or locked to another IP/ASN). "
+            "Create a new mam_id under Preferences -> Security on MAM and run `mam config init`."
+        )
+        super().__init__(f"{msg} ({detail})" if detail else msg)
+
+
+class AccountBlocked(MamError):
+    """HTTP 406: MAM refuses downloads for this account (blocked, or the unsatisfied limit is reached)."""
+
+
+class NotFound(MamError):
+    """The torrent id or download link does not exist on MAM."""
+
+
+class RateLimited(MamError):
+    """MAM kept answering 429 after every retry we were allowed."""
+
+    def __init__(self, msg: str, retry_after: float | None = None) -> None:
+        super().__init__(msg)
+        self.retry_after = retry_after
+
+
+class ServerError(MamError):
+    """MAM kept answering 5xx after every retry we were allowed."""
+
+
+class NetworkError(MamError):
+    """MAM could not be reached (connection refused, DNS, timeout)."""
+
+
+class MalformedResponse(MamError):
+    """MAM answered with something that is not the JSON we expect."""
+
+
+class TorrentError(MamdlError):
+    """A .torrent file is malformed, or unsafe (path traversal, absolute paths)."""
+
+
+class EngineError(MamdlError):
+    """The download engine could not do what was asked (unwritable folder, disk full, unknown hash)."""
+
+
+class EngineBusy(EngineError):
+    """Another process already drives libtorrent on this state directory."""
+
+
+class GuardRefused(MamdlError):
+    """A safety guard (unsatisfied limit, hit-and-run, wedge) refused an action; `--force` overrides."""
+
+    exit_code = 3
