@@ -458,3 +458,4 @@ class SeedboxAnswer(BaseModel):
     ip: str | None = None
     asn: str | None = None
     as_name: str | None = None
+    status: int = 200

@@ -1,0 +1,25 @@
+"""The `mam` command. Each command is a thin wrapper over `mamdl.service.Service`.
+
+Command modules import their heavy dependencies inside the functions so that `mam --help`
+only loads typer.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="mam",
+    help="Search, download and seed MyAnonaMouse books. Try `mam demo` for an offline tour.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # pretty tracebacks print locals, which may hold the cookie
+    add_completion=False,
+)
+
+from mamdl.cli import account, search, sandbox  # noqa: E402  (they register commands on `app`)
+
+__all__ = ["app", "main", "account", "search", "sandbox"]
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,79 @@
+"""`mam user` and `mam config …`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mamdl.cli import app
+from mamdl.cli.common import console, emit_json, handle_errors, make_service
+
+config_app = typer.Typer(help="Show or write the configuration (the cookie is never shown).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@app.command("user")
+@handle_errors
+def user_cmd(
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ask MAM now instead of using the 24 h cache.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Your account: ratio, upload, bonus points, unsatisfied and hit-and-run counts."""
+    with make_service() as svc:
+        stats = svc.user(refresh=refresh)
+    if as_json:
+        emit_json(stats)
+        return
+    from rich.table import Table
+
+    t = Table(show_header=False, box=None)
+    ratio = "∞" if stats.ratio is None else f"{stats.ratio:.2f}"
+    for k, v in [
+        ("User", f"{stats.username} ({stats.user_class})"),
+        ("Ratio", ratio),
+        ("Uploaded", stats.uploaded),
+        ("Downloaded", stats.downloaded),
+        ("Bonus points", f"{stats.bonus_points:,.0f}"),
+        ("Wedges", str(stats.wedges)),
+        ("Unsatisfied", f"{stats.unsatisfied} of {stats.unsatisfied_limit or '?'}"),
+        ("Seeding (satisfied)", str(stats.seeding_satisfied)),
+        ("Hit-and-runs", str(stats.hit_and_runs)),
+        ("Data", f"cached, {stats.age_seconds:.0f}s old" if stats.cached else "fresh from MAM"),
+    ]:
+        t.add_row(f"[bold]{k}[/]", v)
+    out = console()
+    out.print(t)
+    for w in stats.warnings:
+        out.print(f"[yellow]Warning:[/] {w}")
+
+
+@config_app.command("init")
+@handle_errors
+def config_init(
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Only for testing against a sandbox.")] = None,
+    download_dir: Annotated[Optional[str], typer.Option("--download-dir")] = None,
+) -> None:
+    """Ask for your mam_id cookie (hidden input) and save it with mode 0600."""
+    from mamdl.config import Paths, write_config
+
+    cookie = typer.prompt("mam_id cookie (from MAM Preferences -> Security)", hide_input=True).strip()
+    if len(cookie) < 10 or any(c.isspace() for c in cookie):
+        raise ValueError("That does not look like a mam_id cookie (too short, or has spaces).")
+    path = write_config({"mam_id": cookie, "base_url": base_url, "download_dir": download_dir}, Paths.resolve().config_file)
+    console().print(f"Saved to {path} (mode 0600).")
+
+
+@config_app.command("show")
+@handle_errors
+def config_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the effective configuration, secrets redacted."""
+    from mamdl.config import load_settings
+
+    data = load_settings().public_dict()
+    if as_json:
+        emit_json(data)
+        return
+    out = console()
+    for k in sorted(data):
+        out.print(f"[bold]{k}[/] = {data[k]}")

@@ -1,0 +1,237 @@
+"""Configuration: defaults < TOML file < environment < command-line flags.
+
+All state lives under one *home* folder so that a test, a demo or a second account can be isolated by
+pointing `MAMDL_HOME` somewhere else. Without it the config file sits in the platform's user config
+folder and the state in the user data folder (platformdirs). The file may hold the `mam_id` cookie,
+so it is always written with mode 0600, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from mamdl.errors import ConfigError
+
+REAL_MAM = "https://www.myanonamouse.net"
+REAL_SEEDBOX = "https://t.myanonamouse.net"
+MAM_HNR_SECONDS = 72 * 3600
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where each kind of state lives. One object so that nothing else guesses at paths."""
+
+    config_file: Path
+    state_dir: Path
+
+    @property
+    def cache_db(self) -> Path:
+        return self.state_dir / "cache.sqlite"
+
+    @property
+    def torrents_dir(self) -> Path:
+        return self.state_dir / "torrents"
+
+    @property
+    def engine_db(self) -> Path:
+        return self.state_dir / "mamdl.sqlite"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def session_file(self) -> Path:
+        """The rotated `mam_id`, shared by every process on this state (see `mamdl.mam.session`)."""
+        return self.state_dir / "session.json"
+
+    @property
+    def ratelimit_file(self) -> Path:
+        return self.state_dir / "ratelimit.lock"
+
+    @property
+    def default_download_dir(self) -> Path:
+        return self.state_dir / "downloads"
+
+    @classmethod
+    def resolve(cls) -> Paths:
+        home = os.environ.get("MAMDL_HOME")
+        if home:
+            root = Path(home).expanduser().resolve()
+            return cls(config_file=root / "config.toml", state_dir=root)
+        import platformdirs
+
+        return cls(
+            config_file=platformdirs.user_config_path("mamdl") / "config.toml",
+            state_dir=platformdirs.user_data_path("mamdl"),
+        )
+
+
+class Settings(BaseSettings):
+    """Every setting; the TOML file uses the same names (flat keys)."""
+
+    model_config = SettingsConfigDict(env_prefix="MAMDL_", extra="ignore", populate_by_name=True)
+
+    # --- the site ---------------------------------------------------------------------------
+    mam_id: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MAM_ID", "mam_id"))
+    base_url: str = Field(default=REAL_MAM, validation_alias=AliasChoices("MAM_BASE_URL", "base_url"))
+    seedbox_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("MAM_SEEDBOX_URL", "seedbox_url")
+    )
+    """The dynamic-seedbox host; defaults to t.myanonamouse.net, or to base_url on loopback."""
+
+    min_interval: float = Field(default=1.0, ge=0.0)
+    """Seconds between two requests to MAM, held across every process sharing the state dir."""
+    request_timeout: float = Field(default=30.0, gt=0)
+    retry_budget_seconds: float = Field(default=60.0, ge=0)
+    """Total time one call may spend retrying 429/5xx/connection errors before giving up."""
+    max_attempts: int = Field(default=5, ge=1)
+    cache_ttl_seconds: int = Field(default=24 * 3600, ge=0)
+
+    # --- what the user prefers ------------------------------------------------------------------
+    format: Literal["any", "ebook", "audiobook"] = "any"
+    ebook_filetypes: list[str] = Field(default_factory=lambda: ["epub", "azw3", "mobi", "pdf"])
+    audiobook_filetypes: list[str] = Field(default_factory=lambda: ["m4b", "mp3", "m4a"])
+    languages: list[str] = Field(default_factory=lambda: ["ENG"])
+
+    # --- downloading and seeding ------------------------------------------------------------------
+    download_dir: Path | None = None
+    seed_ratio: float = Field(default=1.0, ge=0)
+    seed_hours: float = Field(default=MAM_HNR_SECONDS / 3600, ge=0)
+    listen_interfaces: str = "0.0.0.0:0"
+    enable_utp: bool = True
+    resume_save_interval: float = Field(default=30.0, gt=0)
+
+    # --- account safety ---------------------------------------------------------------------------
+    unsat_reserve: int = Field(default=5, ge=0)
+    wedge: Literal["never", "auto", "always"] = "never"
+    wedge_min_bytes: int = Field(default=1024**3, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=Paths.resolve().config_file)
+        return (init_settings, env_settings, toml)
+
+    # --- derived ------------------------------------------------------------------------------------
+    @property
+    def paths(self) -> Paths:
+        return Paths.resolve()
+
+    @property
+    def is_loopback(self) -> bool:
+        from urllib.parse import urlsplit
+
+        host = urlsplit(self.base_url).hostname or ""
+        return host in {"localhost", "::1"} or host.startswith("127.")
+
+    @property
+    def effective_seedbox_url(self) -> str:
+        if self.seedbox_url:
+            return self.seedbox_url.rstrip("/")
+        return self.base_url if self.is_loopback else REAL_SEEDBOX
+
+    @property
+    def effective_download_dir(self) -> Path:
+        return (self.download_dir or self.paths.default_download_dir).expanduser()
+
+    @property
+    def seed_seconds(self) -> int:
+        return int(self.seed_hours * 3600)
+
+    def require_cookie(self) -> str:
+        if self.mam_id is None or not self.mam_id.get_secret_value().strip():
+            raise ConfigError(
+                "No MAM session cookie configured. Run `mam config init` (or set MAM_ID). "
+                "Create one on MAM under Preferences -> Security."
+            )
+        return self.mam_id.get_secret_value().strip()
+
+    def public_dict(self) -> dict[str, Any]:
+        """Everything, with secrets replaced by a marker: safe for `mam config show` and logs."""
+        data = self.model_dump(mode="json")
+        data["mam_id"] = "<set>" if self.mam_id else None
+        data["config_file"] = str(self.paths.config_file)
+        data["state_dir"] = str(self.paths.state_dir)
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with flags (`overrides`, None values ignored) on top; a bad file is a ConfigError."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{Paths.resolve().config_file} is not valid TOML: {exc}") from None
+    except ValueError as exc:  # pydantic.ValidationError
+        raise ConfigError(f"Invalid configuration: {_short_validation_error(exc)}") from None
+
+
+def _short_validation_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        parts = []
+        for e in errors():
+            loc = ".".join(str(x) for x in e.get("loc", ()))
+            parts.append(f"{loc}: {e.get('msg')}")  # never the input value: it may be the cookie
+        return "; ".join(parts)
+    return exc.__class__.__name__
+
+
+def write_config(values: dict[str, Any], path: Path | None = None) -> Path:
+    """Merge `values` into the TOML config file and write it atomically with mode 0600."""
+    from mamdl.fsutil import atomic_write
+
+    path = path or Paths.resolve().config_file
+    current: dict[str, Any] = {}
+    if path.exists():
+        try:
+            current = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    current.update({k: v for k, v in values.items() if v is not None})
+    atomic_write(path, _dump_toml(current).encode(), mode=0o600)
+    return path
+
+
+def _dump_toml(data: dict[str, Any]) -> str:
+    """A flat TOML writer: our config has only scalars and lists of strings."""
+    lines = ["# mamdl configuration. Holds your MAM session cookie: keep it private (mode 0600)."]
+    for key in sorted(data):
+        lines.append(f"{key} = {_toml_value(data[key])}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    import json
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps(str(v))  # a JSON string is a valid TOML basic string

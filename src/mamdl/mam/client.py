@@ -1,0 +1,332 @@
+"""The MAM HTTP client: polite, retrying, cookie-rotating, and typed at its boundary.
+
+Every request goes through one path (`_send`): wait for our turn in the cross-process gate, send
+the current cookie, persist a rotated one, classify the answer. What comes out is either a clean
+model from `mamdl.mam.models` or a `MamError` whose message a person understands and which never
+holds the cookie.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Iterator
+from http.cookies import SimpleCookie
+from typing import Any
+
+import httpx2
+
+from mamdl import __version__
+from mamdl.config import Settings
+from mamdl.errors import (
+    AccountBlocked,
+    MalformedResponse,
+    MamError,
+    NetworkError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    SessionExpired,
+)
+from mamdl.mam.models import SearchPage, SearchRequest, SearchResult, SeedboxAnswer, UserInfo
+from mamdl.mam.pacing import RequestGate
+from mamdl.mam.session import SessionStore
+from mamdl.redact import redact
+
+log = logging.getLogger(__name__)
+
+SEARCH_PATH = "/tor/js/loadSearchJSONbasic.php"
+USER_PATH = "/jsonLoad.php"
+CHECK_COOKIE_PATH = "/json/checkCookie.php"
+DOWNLOAD_PATH = "/tor/download.php"
+SEEDBOX_PATH = "/json/dynamicSeedbox.php"
+NOTHING_RETURNED = "Nothing returned, out of"
+MAX_PAGE = 100
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way worth trying again."""
+
+    def __init__(self, error: MamError, retry_after: float | None = None) -> None:
+        self.error = error
+        self.retry_after = retry_after
+
+
+class MamClient:
+    """Talks to MAM (or the sandbox). One instance per process is enough; it is thread-safe
+    because every request holds the cross-process gate."""
+
+    def __init__(self, settings: Settings, *, transport: httpx2.BaseTransport | None = None) -> None:
+        self.settings = settings
+        paths = settings.paths
+        self.session = SessionStore(paths.session_file, settings.require_cookie())
+        self.gate = RequestGate(paths.ratelimit_file, settings.min_interval)
+        self._http = httpx2.Client(
+            timeout=settings.request_timeout,
+            follow_redirects=False,
+            headers={"User-Agent": f"mamdl/{__version__}", "Accept": "application/json"},
+            transport=transport,
+        )
+        self.rotations_seen = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MamClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ endpoints
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        data = self._json("POST", SEARCH_PATH, json_body=request.to_payload())
+        if "data" not in data:
+            message = str(data.get("error") or data.get("message") or "")
+            if message.startswith(NOTHING_RETURNED):
+                return SearchPage(results=[], total=0, found=0)
+            if message:
+                raise MamError(f"MAM refused the search: {redact(message)}")
+            raise MalformedResponse("MAM's search answer had neither results nor an error message.")
+        rows = data.get("data") or []
+        if not isinstance(rows, list):
+            raise MalformedResponse("MAM's search answer had a 'data' field that is not a list.")
+        results = []
+        for row in rows:
+            if not isinstance(row, dict):
+                continue
+            try:
+                results.append(SearchResult.from_api(row))
+            except ValueError as exc:  # one odd row must not sink the page
+                log.warning("skipping a search row MAM sent that could not be parsed: %s", exc)
+        found = data.get("found", data.get("total_found", len(results)))
+        return SearchPage(
+            results=results,
+            total=_int(data.get("total"), len(results)),
+            found=_int(found, len(results)),
+        )
+
+    def search_pages(self, request: SearchRequest, *, max_results: int = 200) -> Iterator[SearchResult]:
+        """Every row of a query, page by page, up to `max_results` (MAM stops near 200 anyway)."""
+        start = request.start
+        seen = 0
+        while seen < max_results:
+            per_page = min(MAX_PAGE, max(5, max_results - seen))
+            page = self.search(request.model_copy(update={"start": start, "per_page": per_page}))
+            yield from page.results[: max_results - seen]
+            seen += len(page.results)
+            start += len(page.results)
+            if not page.results or len(page.results) < per_page or start >= page.found:
+                return
+
+    def user(self, *, snatch_summary: bool = True) -> UserInfo:
+        params = {"snatch_summary": ""} if snatch_summary else None
+        data = self._json("GET", USER_PATH, params=params)
+        if not data.get("username"):
+            message = data.get("error") or data.get("message")
+            if message:
+                raise MamError(f"MAM refused the user details: {redact(str(message))}")
+            raise MalformedResponse("MAM's user details had no username.")
+        return UserInfo.from_api(data)
+
+    def check_cookie(self) -> dict[str, Any]:
+        """MAM's cheap session check; raises SessionExpired when the cookie is not accepted."""
+        data = self._json("GET", CHECK_COOKIE_PATH)
+        ok = data.get("Success", data.get("success"))
+        if ok in (True, "true", 1, "1"):
+            return data
+        raise SessionExpired("the session check said no")
+
+    def download_torrent(self, torrent_id: int, *, dl: str | None = None, wedge: bool = False) -> bytes:
+        """The `.torrent` bytes; `dl` uses the hash form, `wedge` spends a freeleech wedge (`&fl`)."""
+        path = f"{DOWNLOAD_PATH}/{dl}" if dl else DOWNLOAD_PATH
+        params: dict[str, str] = {"tid": str(torrent_id)}
+        if wedge:
+            params["fl"] = "1"
+        resp = self._send("GET", path, params=params, accept="application/x-bittorrent")
+        body = resp.content
+        if not body.startswith(b"d"):
+            self._raise_for_non_torrent(resp, torrent_id)
+        return body
+
+    def seedbox_update(self) -> SeedboxAnswer:
+        """The dynamic-seedbox call; its refusals are answers here, not errors (see `SeedboxAnswer`)."""
+        url = self.settings.effective_seedbox_url + SEEDBOX_PATH
+        resp = self._send("GET", url, allow_statuses={403, 429}, retry_429=False)
+        try:
+            data = resp.json()
+        except ValueError:
+            if resp.status_code == 403:
+                raise SessionExpired("the seedbox endpoint refused the cookie") from None
+            raise MalformedResponse("The seedbox endpoint did not answer with JSON.") from None
+        ok = data.get("Success", data.get("success"))
+        return SeedboxAnswer(
+            success=ok in (True, "true", 1, "1"),
+            msg=str(data.get("msg") or data.get("error") or ""),
+            ip=data.get("ip"),
+            asn=str(data["ASN"]) if data.get("ASN") is not None else None,
+            as_name=data.get("AS"),
+            status=resp.status_code,
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _json(self, method: str, path: str, *, params=None, json_body=None) -> dict[str, Any]:
+        resp = self._send(method, path, params=params, json_body=json_body)
+        return self._parse_json(resp)
+
+    def _parse_json(self, resp: httpx2.Response) -> dict[str, Any]:
+        text = resp.text
+        if _looks_like_login(text):
+            raise SessionExpired("MAM answered with a login page where JSON was expected")
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise MalformedResponse(
+                f"MAM answered {resp.request.url.path} with something that is not JSON "
+                f"({len(text)} bytes, content-type {resp.headers.get('content-type', 'unknown')})."
+            ) from None
+        if not isinstance(data, dict):
+            raise MalformedResponse(f"MAM answered {resp.request.url.path} with JSON that is not an object.")
+        return data
+
+    def _raise_for_non_torrent(self, resp: httpx2.Response, torrent_id: int) -> None:
+        text = resp.text[:500]
+        if _looks_like_login(text):
+            raise SessionExpired("MAM answered the download with a login page")
+        raise MalformedResponse(
+            f"MAM did not send a .torrent for id {torrent_id}: {redact(_first_line(text)) or 'empty answer'}"
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        accept: str = "application/json",
+        allow_statuses: frozenset[int] | set[int] = frozenset(),
+        retry_429: bool = True,
+    ) -> httpx2.Response:
+        """One logical request: retried with backoff and jitter on connection errors, 429
+        (Retry-After honoured) and 5xx, within `retry_budget_seconds` and `max_attempts`."""
+        url = path if path.startswith("http") else self.settings.base_url + path
+        deadline = time.monotonic() + self.settings.retry_budget_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(method, url, params, json_body, accept, allow_statuses, retry_429)
+            except _Retry as retry:
+                delay = retry.retry_after
+                if delay is None:
+                    delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
+                remaining = deadline - time.monotonic()
+                if attempt >= self.settings.max_attempts or delay > remaining:
+                    raise retry.error from None
+                log.info("MAM request failed (%s); retry %d in %.1fs", retry.error, attempt, delay)
+                time.sleep(delay)
+
+    def _attempt(self, method, url, params, json_body, accept, allow_statuses, retry_429) -> httpx2.Response:
+        with self.gate.turn():
+            cookie = self.session.current().cookie
+            try:
+                resp = self._http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers={"Cookie": f"mam_id={cookie}", "Accept": accept},
+                )
+            except httpx2.TimeoutException:
+                raise _Retry(NetworkError("MAM did not answer in time.")) from None
+            except httpx2.TransportError as exc:
+                raise _Retry(NetworkError(f"Could not reach MAM: {redact(type(exc).__name__)}")) from None
+            self._absorb_rotation(resp)
+        return self._classify(resp, allow_statuses, retry_429)
+
+    def _absorb_rotation(self, resp: httpx2.Response) -> None:
+        for header in resp.headers.get_list("set-cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(header)
+            except Exception:  # a malformed Set-Cookie is not worth failing the request over
+                continue
+            morsel = jar.get("mam_id")
+            if morsel is not None and morsel.value:
+                self.session.rotate(morsel.value)
+                self.rotations_seen += 1
+                log.info("MAM rotated the session cookie; the new one is saved")
+
+    def _classify(self, resp: httpx2.Response, allow_statuses, retry_429: bool) -> httpx2.Response:
+        status = resp.status_code
+        if status in allow_statuses:
+            return resp
+        if status == 429:
+            retry_after = _retry_after(resp)
+            err = RateLimited(
+                "MAM is rate-limiting us (HTTP 429)"
+                + (f"; it asked to wait {retry_after:.0f}s" if retry_after else "")
+                + ". mamdl already paces itself; try again later.",
+                retry_after,
+            )
+            if retry_429:
+                raise _Retry(err, retry_after)
+            raise err
+        if status >= 500:
+            raise _Retry(ServerError(f"MAM had a server error (HTTP {status}). Try again later."))
+        if status in (401, 403):
+            raise SessionExpired(f"HTTP {status}")
+        if 300 <= status < 400:
+            location = resp.headers.get("location", "")
+            if "login" in location.lower():
+                raise SessionExpired("MAM redirected to its login page")
+            raise MalformedResponse(f"MAM redirected unexpectedly (HTTP {status}).")
+        if status == 404:
+            raise NotFound(f"MAM has no such item ({resp.request.url.path}, HTTP 404).")
+        if status == 406:
+            raise AccountBlocked(
+                "MAM refused with HTTP 406: the account may be blocked or at its unsatisfied limit. "
+                "Check your account on the site."
+            )
+        if status >= 400:
+            raise MamError(f"MAM refused the request (HTTP {status}): {redact(_first_line(resp.text))}")
+        if resp.text.lstrip().startswith("Error, you are not signed in"):
+            raise SessionExpired("MAM says the session is not signed in")
+        return resp
+
+
+def _looks_like_login(text: str) -> bool:
+    head = text.lstrip()[:2000].lower()
+    if head.startswith("error, you are not signed in"):
+        return True
+    return head.startswith(("<!doctype html", "<html")) and ("login" in head or "sign in" in head)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:200] if text.strip() else ""
+
+
+def _retry_after(resp: httpx2.Response) -> float | None:
+    raw = resp.headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,24 @@
+"""Shared fixtures. Every test runs with its own MAMDL_HOME and a loopback base URL, so no test can
+touch the user's real config or the real site."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TEST_COOKIE = "test-cookie-4f1c9a7e2b"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "mamdl-home"
+    home.mkdir()
+    for var in list(os.environ):
+        if var.startswith(("MAMDL_", "MAM_")):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MAMDL_HOME", str(home))
+    monkeypatch.setenv("MAM_BASE_URL", "http://127.0.0.1:9")  # discard port: never the real site
+    monkeypatch.setenv("MAM_ID", TEST_COOKIE)
+    return home
