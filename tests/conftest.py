@@ -22,3 +22,22 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MAM_BASE_URL", "http://127.0.0.1:9")  # discard port: never the real site
     monkeypatch.setenv("MAM_ID", TEST_COOKIE)
     return home
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path):
+    """A running sandbox (site API + tracker) with fast timings; nothing seeded until asked."""
+    from mamdl.sandbox import Sandbox
+
+    with Sandbox(data_dir=tmp_path / "sandbox-data", announce_interval=1, satisfy_seconds=5) as sb:
+        yield sb
+
+
+@pytest.fixture
+def sandbox_env(sandbox, monkeypatch: pytest.MonkeyPatch):
+    """Point mamdl (this process and child processes) at the sandbox, with a fast request pace."""
+    monkeypatch.setenv("MAM_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("MAM_ID", sandbox.mam_id)
+    monkeypatch.setenv("MAMDL_MIN_INTERVAL", "0.05")
+    monkeypatch.setenv("MAMDL_RETRY_BUDGET_SECONDS", "10")
+    return sandbox

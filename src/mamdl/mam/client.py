@@ -124,7 +124,7 @@ class MamClient:
                 return
 
     def user(self, *, snatch_summary: bool = True) -> UserInfo:
-        params = {"snatch_summary": ""} if snatch_summary else None
+        params = {"snatch_summary": "1"} if snatch_summary else None
         data = self._json("GET", USER_PATH, params=params)
         if not data.get("username"):
             message = data.get("error") or data.get("message")

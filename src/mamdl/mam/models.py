@@ -428,7 +428,11 @@ class UserInfo(BaseModel):
                 ratio = None
         except ValueError:
             ratio = None  # "∞"
+        # The buckets arrive at the top level; some clients report them nested under
+        # "snatch_summary". Accept both.
         summary = data.get("snatch_summary")
+        if not isinstance(summary, dict) and any(k in data for k in ("unsat", "sSat", "seedUnsat", "leeching")):
+            summary = data
         return cls(
             username=str(data.get("username") or ""),
             uid=parse_int(data.get("uid")),
