@@ -1,0 +1,316 @@
+"""Which search to send next, when MAM's search is strict.
+
+MAM matches whole words, AND-ed, with no typo tolerance, accent folding or stemming: one wrong word
+("Projct", "Bronte" for "Brontë", "11" for "Eleven", "Childhoods" for "Childhood's") and nothing
+comes back. So each typed word is a small unknown, and each can be sent in several *forms*:
+
+    EXACT     as typed                       "Rendevous"
+    PREFIX    its first half and a wildcard  "Rende*"   (survives a late typo, "-'s", a plural)
+    SANDWICH  two letters each end           "Re*us"    (survives a typo in the middle)
+    SUFFIX    a wildcard and its second half "*vous"    (survives an early typo: "Usnouled")
+
+The word's unknown *state* is the set of forms that would match the work's record: all of them
+when it is right, none when it is hopeless (accents, "11" vs "Eleven", "DaVinci" vs "Da Vinci"),
+and for one typo at position i, exactly the forms whose fixed letters avoid i. Priors come from
+the word's shape alone (no dictionary): longer words hide more typos, a final "-s" may be a lost
+apostrophe, digits and number words clash with their other spelling, CamelCase may be two words.
+
+A search is a few (word, form) probes and succeeds when every probe matches. The planner sends the
+search with the best chance of success times narrowness, given what earlier failures proved (each
+failed search had a probe that did not match): inclusion-exclusion over the failures, words
+independent a priori, plus one shared unknown -- whether MAM's `*` works as we assume at all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from mamdl.mam.models import SearchField
+from mamdl.ranking.models import Query
+from mamdl.ranking.normalize import strip_format_words
+
+# Forms of a probe, as bits; a word's state is the mask of forms that would match.
+EXACT, PREFIX, SANDWICH, SUFFIX = 1, 2, 4, 8
+ALL_FORMS = EXACT | PREFIX | SANDWICH | SUFFIX
+WILDCARD_FORMS = PREFIX | SANDWICH | SUFFIX
+
+WILDCARD_TRUST = 0.75
+"""Chance that MAM's `*` behaves as we assume (docs: one good source). One shared unknown, so a
+failed wildcard search also casts doubt on every other wildcard search; and an exact search is
+preferred when the odds are otherwise close."""
+WILDCARD_SPEC = 0.8
+"""Selectivity of a wildcard form relative to the whole word, times (fixed letters / length)."""
+TRANSPOSITION_SHARE = 0.3
+"""Share of typos that swap two neighbouring letters (and so spoil two positions)."""
+NARROW_ENOUGH = 1.0
+"""Summed selectivity at which a search is narrow enough to hold the work within one page."""
+MAX_WORDS = 8
+MAX_PROBES_PER_SEARCH = 3
+MIN_WILDCARD_LENGTH = 5
+
+PROBE_STOPWORDS = frozenset(
+    "a an the of and or in on at to for with by from is as "
+    "de la le les du des un une et der die das den dem ein eine und el los las y il lo gli e o os".split()
+)
+"""Words never worth sending: they add an AND condition and select almost nothing (and "and"
+fails against "&")."""
+
+_NAME_SUFFIXES = frozenset("jr sr ii iii iv phd".split())
+_MAM_WORD = re.compile(r"[^\W_]+")
+"""MAM splits on punctuation; so do we, so that each probe is one MAM word."""
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+    "million".split()
+)
+_FIELDS_ORDER = (SearchField.title, SearchField.author, SearchField.narrator, SearchField.series)
+
+
+def _length_spec(n: int, digits: bool = False) -> float:
+    if digits:
+        return 0.5 if n >= 3 else 0.2
+    return {1: 0.1, 2: 0.2, 3: 0.25, 4: 0.4, 5: 0.45, 6: 0.5, 7: 0.55, 8: 0.6}.get(n, 0.65)
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One typed word: its forms, our beliefs about it, and how much each form narrows a search."""
+
+    text: str
+    role: str
+    """"title", "author", "narrator", "series" or "text"."""
+    states: dict[int, float]
+    """State (mask of the forms that would match) -> prior probability."""
+    forms: dict[int, str]
+    """Form bit -> text to send."""
+    specs: dict[int, float]
+    """Form bit -> selectivity."""
+    p_by_mask: tuple[float, ...] = field(default=(), repr=False)
+    """Index: a mask of required forms; value: chance that all of them match."""
+
+    @property
+    def p_exact(self) -> float:
+        return self.p_by_mask[EXACT]
+
+
+def _with_table(text: str, role: str, states: dict[int, float], forms: dict[int, str], specs: dict[int, float]) -> Word:
+    total = sum(states.values())
+    states = {m: p / total for m, p in states.items()}
+    table = tuple(sum(p for m, p in states.items() if m & need == need) for need in range(ALL_FORMS + 1))
+    return Word(text, role, states, forms, specs, table)
+
+
+def make_word(text: str, role: str) -> Word:
+    """A word with priors from its shape."""
+    n = len(text)
+    lower = text.lower()
+    is_name = role in ("author", "narrator")
+    if is_name:
+        exact_spec = 0.85 if role == "author" else 0.7
+    elif role == "series":
+        exact_spec = 0.8 * _length_spec(n, text.isdigit())
+    else:
+        exact_spec = _length_spec(n, text.isdigit())
+    if text.isdigit():
+        return _with_table(text, role, {ALL_FORMS: 0.7, 0: 0.3}, {EXACT: text}, {EXACT: exact_spec})
+
+    typo = (0.03 + 0.012 * n) if is_name else (0.02 + 0.01 * n)
+    absent = 0.05 if is_name else 0.02
+    if _CAMEL.search(text):
+        absent += 0.2
+    if lower in _NUMBER_WORDS:
+        absent += 0.2
+    if not text.isascii():
+        absent = max(0.01, absent - 0.03)  # accents typed on purpose are likely right
+    ending = 0.1 if (not is_name and n >= 5 and lower.endswith("s")) else 0.01
+
+    forms = {EXACT: text}
+    fixed = {EXACT: n}
+    states: dict[int, float] = {}
+    wild = n >= MIN_WILDCARD_LENGTH and text.isalpha()
+    k = max(3, round(n * 0.55))  # prefix letters kept
+    m = max(3, round(n * 0.5))  # suffix letters kept
+    if wild:
+        forms[PREFIX] = text[:k] + "*"
+        forms[SANDWICH] = text[:2] + "*" + text[-2:]
+        forms[SUFFIX] = "*" + text[-m:]
+        fixed.update({PREFIX: k, SANDWICH: 4, SUFFIX: m})
+    for i in range(n):  # one typo at position i (and i+1 for a swap), each position equally likely
+        for last, share in ((i, 1.0 - TRANSPOSITION_SHARE), (min(i + 1, n - 1), TRANSPOSITION_SHARE)):
+            state = 0
+            if wild:
+                state |= PREFIX if i >= k else 0
+                state |= SANDWICH if 2 <= i and last <= n - 3 else 0
+                state |= SUFFIX if last < n - m else 0
+            states[state] = states.get(state, 0.0) + typo * share / n
+    ending_state = PREFIX if wild else 0  # "Childhoods" for "Childhood's": only "Childh*" survives
+    states[ending_state] = states.get(ending_state, 0.0) + ending
+    states[0] = states.get(0, 0.0) + absent
+    states[ALL_FORMS] = max(0.05, 1.0 - sum(states.values()))
+    specs = {
+        f: exact_spec if f == EXACT else exact_spec * WILDCARD_SPEC * fixed[f] / n for f in forms
+    }
+    return _with_table(text, role, states, forms, specs)
+
+
+def _content_words(text: str) -> list[str]:
+    words = _MAM_WORD.findall(strip_format_words(text))
+    kept = [w for w in words if w.lower() not in PROBE_STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return kept or [w for w in words if len(w) > 1 or w.isdigit()] or words
+
+
+def _surnames(text: str) -> list[str]:
+    """Surnames from an author box: "Butcher, Jim" -> Butcher; "C. S. Lewis" -> Lewis;
+    "Preston & Child" -> Preston, Child. Given names and initials are risky and select little."""
+    out = []
+    for part in re.split(r"\s*(?:;|&|\band\b|/|\+)\s*", text):
+        if "," in part:
+            part = part.split(",")[0]
+        words = [w for w in _MAM_WORD.findall(part) if w.lower() not in _NAME_SUFFIXES]
+        if words:
+            out.append(words[-1])
+    return out
+
+
+def words_of(query: Query) -> list[Word]:
+    """The probe words of a query, at most `MAX_WORDS` (the most useful), in typed order."""
+    found: list[Word] = []
+    seen: set[str] = set()
+
+    def add(text: str, role: str) -> None:
+        if text.lower() not in seen:
+            seen.add(text.lower())
+            found.append(make_word(text, role))
+
+    for w in _content_words(query.title):
+        add(w, "title")
+    for w in _surnames(query.author):
+        add(w, "author")
+    for w in _content_words(query.series):
+        add(w, "series")
+    for w in _surnames(query.narrator):
+        add(w, "narrator")
+    for w in _content_words(query.text):
+        add(w, "text")
+    if len(found) > MAX_WORDS:
+        best = sorted(range(len(found)), key=lambda i: -found[i].specs[EXACT] * found[i].p_exact)
+        keep = set(best[:MAX_WORDS])
+        found = [w for i, w in enumerate(found) if i in keep]
+    return found
+
+
+Probe = tuple[tuple[int, int], ...]
+"""A search: sorted (word index, form bit) pairs."""
+
+
+def _merge(a: dict[int, int], probe: Probe) -> dict[int, int]:
+    out = dict(a)
+    for i, form in probe:
+        out[i] = out.get(i, 0) | form
+    return out
+
+
+@dataclass
+class Planner:
+    """Chooses the next search from what earlier ones showed. Pure: no I/O."""
+
+    words: list[Word]
+    has_author: bool
+    failed: list[Probe] = field(default_factory=list)
+    broad: list[Probe] = field(default_factory=list)
+    sent: list[Probe] = field(default_factory=list)
+
+    def _chance(self, need: dict[int, int]) -> float:
+        """Chance that every required form matches (words independent, `*` trusted once)."""
+        p = 1.0
+        wildcard = False
+        for i, mask in need.items():
+            p *= self.words[i].p_by_mask[mask]
+            wildcard = wildcard or bool(mask & WILDCARD_FORMS)
+        return p * WILDCARD_TRUST if wildcard else p
+
+    def _failure_terms(self) -> list[tuple[float, dict[int, int]]]:
+        """(sign, merged requirements) for every subset of the failed searches."""
+        terms = []
+        for k in range(len(self.failed) + 1):
+            for combo in itertools.combinations(self.failed, k):
+                need: dict[int, int] = {}
+                for probe in combo:
+                    need = _merge(need, probe)
+                terms.append((-1.0 if k % 2 else 1.0, need))
+        return terms
+
+    def success_chance(self, probe: Probe, terms: list[tuple[float, dict[int, int]]] | None = None) -> float:
+        """P(every probe matches | each failed search had a probe that did not)."""
+        terms = terms if terms is not None else self._failure_terms()
+        den = sum(sign * self._chance(need) for sign, need in terms)
+        if den <= 1e-12:
+            return 0.0
+        num = sum(sign * self._chance(_merge(need, probe)) for sign, need in terms)
+        return max(0.0, num / den)
+
+    def narrowness(self, probe: Probe) -> float:
+        spec = sum(self.words[i].specs[form] for i, form in probe)
+        return min(1.0, spec / NARROW_ENOUGH)
+
+    def candidates(self) -> list[Probe]:
+        out: list[Probe] = []
+        n = len(self.words)
+        for size in range(1, min(MAX_PROBES_PER_SEARCH, n) + 1):
+            for idx in itertools.combinations(range(n), size):
+                for forms in itertools.product(*(list(self.words[i].forms) for i in idx)):
+                    probe = tuple(zip(idx, forms))
+                    if probe in self.sent or any(set(probe) <= set(b) for b in self.broad):
+                        continue
+                    out.append(probe)
+        return out
+
+    def next_probe(self) -> Probe | None:
+        """The search with the best success chance x narrowness^2 (ties: narrower, fewer probes)."""
+        terms = self._failure_terms()
+        den = sum(sign * self._chance(need) for sign, need in terms)
+        if den <= 1e-12:
+            return None
+        best: Probe | None = None
+        best_key = (1e-6, 0.0, 0)
+        for probe in self.candidates():
+            narrow = self.narrowness(probe)
+            if narrow * narrow <= best_key[0]:
+                continue  # cannot win even if certain to succeed
+            num = sum(sign * self._chance(_merge(need, probe)) for sign, need in terms)
+            utility = max(0.0, num / den) * narrow * narrow
+            key = (round(utility, 9), narrow, -len(probe))
+            if key > best_key:
+                best, best_key = probe, key
+        return best
+
+    def record(self, probe: Probe, *, overflowed: bool) -> None:
+        """After a search that did not find the work: it failed, or it overflowed one page."""
+        self.sent.append(probe)
+        if overflowed:
+            self.broad.append(probe)
+        else:
+            self.failed.append(probe)
+
+    def render(self, probe: Probe) -> tuple[str, list[SearchField]]:
+        """The search text (words in typed order) and the fields to search in."""
+        text = " ".join(self.words[i].forms[form] for i, form in sorted(probe))
+        fields: set[SearchField] = set()
+        for i, _ in probe:
+            role = self.words[i].role
+            if role == "title":
+                fields |= {SearchField.title, SearchField.series}
+                if not self.has_author:
+                    fields.add(SearchField.author)  # people type "dune herbert" in a title box
+            elif role == "author":
+                fields.add(SearchField.author)
+            elif role == "narrator":
+                fields.add(SearchField.narrator)
+            elif role == "series":
+                fields.add(SearchField.series)
+            else:
+                fields |= set(_FIELDS_ORDER)
+        return text, [f for f in _FIELDS_ORDER if f in fields]
