@@ -75,6 +75,10 @@ class EngineBusy(EngineError):
     """Another process already drives libtorrent on this state directory."""
 
 
+class EngineTimeout(EngineError):
+    """The engine did not reach the awaited state in time (the torrent may still get there)."""
+
+
 class GuardRefused(MamdlError):
     """A safety guard (unsatisfied limit, hit-and-run, wedge) refused an action; `--force` overrides."""
 

@@ -1,0 +1,181 @@
+"""The engine's configuration as plain data, and its translation into libtorrent settings.
+
+`EngineConfig` is what the rest of mamdl sees; `session_settings()` is the one place that knows
+libtorrent's setting names. Defaults suit a private tracker: no DHT, no local peer discovery, no
+port mapping, SSRF mitigation on, honest identification (libtorrent's own `-LT` peer-id and a user
+agent naming mamdl and libtorrent).
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mamdl import __version__
+
+if TYPE_CHECKING:
+    import libtorrent as lt
+
+DiskIO = Literal["pread", "posix", "mmap"]
+
+DISK_IO_CONSTRUCTORS: dict[str, str] = {
+    "pread": "pread_disk_io_constructor",
+    "posix": "posix_disk_io_constructor",
+    "mmap": "mmap_disk_io_constructor",
+}
+"""Our names → libtorrent's. libtorrent silently falls back to its default on a misspelled name,
+so the choice is validated here against this table instead."""
+
+
+def _lt_version() -> str:
+    """libtorrent's version without importing it (keeps `mam status` and config loading cheap)."""
+    try:
+        return metadata.version("libtorrent")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a source build without metadata
+        import libtorrent
+
+        return str(libtorrent.__version__)
+
+
+LT_VERSION = _lt_version()
+
+
+def default_alert_mask() -> int:
+    import libtorrent as lt
+
+    c = lt.alert.category_t
+    return int(
+        c.error_notification
+        | c.status_notification
+        | c.storage_notification
+        | c.tracker_notification
+        | c.performance_warning
+        | c.peer_notification
+        # DHT is never started; subscribing anyway means that if it ever were, the engine would see it.
+        | c.dht_notification
+    )
+
+
+def default_user_agent() -> str:
+    return f"mamdl/{__version__} libtorrent/{LT_VERSION}"
+
+
+def default_fingerprint() -> str:
+    """libtorrent's own peer-id prefix, e.g. `-LT2110-` (same encoding as lt.generate_fingerprint):
+    we identify as what we are."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    parts = []
+    for p in (LT_VERSION.split(".") + ["0"] * 4)[:4]:
+        n = int(p) if p.isdigit() else 0
+        parts.append(digits[n] if n < len(digits) else "0")
+    return f"-LT{''.join(parts)}-"
+
+
+class EngineConfig(BaseModel):
+    """Everything configurable about the engine. Rates are bytes per second, 0 = unlimited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listen_port: int = Field(6881, ge=0, le=65535)
+    listen_interfaces: str | None = None
+    """libtorrent's `listen_interfaces` string; overrides `listen_port` (e.g. `127.0.0.1:0` in tests)."""
+    enable_dht: bool = False
+    enable_lsd: bool = False
+    enable_upnp: bool = False
+    enable_natpmp: bool = False
+    enable_utp: bool = True
+    """uTP is fine on real swarms, pathologically slow on loopback: turn it off there."""
+    enable_tcp: bool = True
+    allow_multiple_connections_per_ip: bool = False
+    """Needed on loopback (every peer is 127.0.0.1), and harmless behind a shared NAT."""
+    user_agent: str = Field(default_factory=default_user_agent)
+    peer_fingerprint: str = Field(default_factory=default_fingerprint)
+    connections_limit: int = Field(200, ge=2)
+    min_announce_interval: int = Field(300, ge=1)
+    """libtorrent's floor under the tracker's interval; the sandbox's short intervals need it low."""
+    download_rate_limit: int = Field(0, ge=0)
+    upload_rate_limit: int = Field(0, ge=0)
+    max_active_downloads: int = Field(3, ge=-1)
+    """Downloads beyond this wait QUEUED. Seeds are never queued (a stopped seed risks a hit-and-run)."""
+    disk_io: DiskIO = "posix"
+    """posix keeps memory flat at the same speed as pread; mmap is fastest but its RSS grows with files."""
+    alert_mask: int | None = None
+    """libtorrent alert categories; None = errors, status, storage, tracker, peer, performance and DHT."""
+    resume_save_interval: float = Field(30.0, gt=0)
+    """Seconds between periodic resume-data saves: bounds what a crash can make us download twice."""
+    status_interval: float = Field(0.5, gt=0)
+    """Seconds between `post_torrent_updates` calls (status refresh)."""
+    store_interval: float = Field(1.0, gt=0)
+    """Seconds between snapshot writes to the state database, for other processes to read."""
+    command_poll_interval: float = Field(0.5, gt=0)
+    """Seconds between looks at the cross-process command queue."""
+    close_timeout: float = Field(15.0, gt=0)
+    """How long `close()` waits for the last resume data before giving up."""
+
+    @field_validator("peer_fingerprint")
+    @classmethod
+    def _fingerprint_shape(cls, v: str) -> str:
+        if not (1 <= len(v) <= 20):
+            raise ValueError("peer_fingerprint must be 1 to 20 characters")
+        return v
+
+    @classmethod
+    def loopback(cls, **overrides: Any) -> EngineConfig:
+        """Settings for a swarm on 127.0.0.1 (tests, the sandbox): TCP only, any port, many peers per IP."""
+        base: dict[str, Any] = {
+            "listen_interfaces": "127.0.0.1:0",
+            "enable_utp": False,
+            "allow_multiple_connections_per_ip": True,
+            "min_announce_interval": 1,
+        }
+        base.update(overrides)
+        return cls(**base)
+
+    def listen_string(self) -> str:
+        return self.listen_interfaces or f"0.0.0.0:{self.listen_port}"
+
+    def disk_io_constructor(self) -> str:
+        return DISK_IO_CONSTRUCTORS[self.disk_io]
+
+
+def session_settings(config: EngineConfig) -> dict[str, Any]:
+    """libtorrent settings (a plain dict for `session_params` / `apply_settings`) from the config."""
+    return {
+        "listen_interfaces": config.listen_string(),
+        "enable_dht": config.enable_dht,
+        "enable_lsd": config.enable_lsd,
+        "enable_upnp": config.enable_upnp,
+        "enable_natpmp": config.enable_natpmp,
+        "enable_outgoing_utp": config.enable_utp,
+        "enable_incoming_utp": config.enable_utp,
+        "enable_outgoing_tcp": config.enable_tcp,
+        "enable_incoming_tcp": config.enable_tcp,
+        "allow_multiple_connections_per_ip": config.allow_multiple_connections_per_ip,
+        "user_agent": config.user_agent,
+        "peer_fingerprint": config.peer_fingerprint,
+        "connections_limit": config.connections_limit,
+        "min_announce_interval": config.min_announce_interval,
+        "download_rate_limit": config.download_rate_limit,
+        "upload_rate_limit": config.upload_rate_limit,
+        "active_downloads": config.max_active_downloads,
+        "active_seeds": -1,
+        "active_limit": -1,
+        "active_checking": 1,
+        "alert_mask": config.alert_mask if config.alert_mask is not None else default_alert_mask(),
+        "ssrf_mitigation": True,
+        "validate_https_trackers": True,
+        "anonymous_mode": False,
+        # The alert queue must never drop a save_resume_data_alert or a file error.
+        "alert_queue_size": 10000,
+    }
+
+
+def session_params(config: EngineConfig) -> lt.session_params:
+    """Full `session_params`: settings plus the disk I/O backend (which cannot change later)."""
+    import libtorrent as lt
+
+    params = lt.session_params(session_settings(config))
+    params.disk_io_constructor = config.disk_io_constructor()
+    return params

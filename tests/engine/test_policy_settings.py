@@ -1,0 +1,125 @@
+"""State mapping, seeding policy and libtorrent settings: fast, no swarm."""
+
+from __future__ import annotations
+
+import libtorrent as lt
+import pydantic
+import pytest
+
+from mamdl.engine import models
+from mamdl.engine.models import MAM_MIN_SEED_SECONDS, SeedGoal, TorrentSnapshot, TorrentState, map_state
+from mamdl.engine.seeding import goal_flags, goals_met, ratio_of, torrents_to_stop
+from mamdl.engine.settings import EngineConfig, default_fingerprint, session_settings
+
+S = lt.torrent_status.states
+
+
+def test_libtorrent_state_constants_match() -> None:
+    assert models.LT_QUEUED_FOR_CHECKING == int(S.queued_for_checking)
+    assert models.LT_CHECKING_FILES == int(S.checking_files)
+    assert models.LT_DOWNLOADING_METADATA == int(S.downloading_metadata)
+    assert models.LT_DOWNLOADING == int(S.downloading)
+    assert models.LT_FINISHED == int(S.finished)
+    assert models.LT_SEEDING == int(S.seeding)
+    assert models.LT_CHECKING_RESUME_DATA == int(S.checking_resume_data)
+
+
+@pytest.mark.parametrize(
+    ("lt_state", "kw", "expected"),
+    [
+        (S.downloading, dict(paused=False, auto_managed=True), TorrentState.DOWNLOADING),
+        (S.downloading_metadata, dict(paused=False, auto_managed=True), TorrentState.DOWNLOADING),
+        (S.downloading, dict(paused=True, auto_managed=True), TorrentState.QUEUED),
+        (S.downloading, dict(paused=True, auto_managed=False), TorrentState.PAUSED),
+        (S.seeding, dict(paused=True, auto_managed=False), TorrentState.PAUSED),
+        (S.checking_files, dict(paused=False, auto_managed=True), TorrentState.CHECKING),
+        (S.checking_resume_data, dict(paused=False, auto_managed=True), TorrentState.CHECKING),
+        (S.finished, dict(paused=False, auto_managed=True), TorrentState.SEEDING),
+        (S.seeding, dict(paused=False, auto_managed=True), TorrentState.SEEDING),
+        (S.seeding, dict(paused=True, auto_managed=False, stopped_by_policy=True), TorrentState.FINISHED),
+        (S.downloading, dict(paused=True, auto_managed=False, has_error=True), TorrentState.ERROR),
+        (S.downloading, dict(paused=False, auto_managed=True, has_error=True), TorrentState.ERROR),
+        (S.seeding, dict(paused=False, auto_managed=True, removed=True), TorrentState.REMOVED),
+    ],
+)
+def test_map_state(lt_state, kw, expected) -> None:
+    assert map_state(int(lt_state), **kw) is expected
+
+
+def snap(**kw) -> TorrentSnapshot:
+    base = dict(info_hash="a" * 40, name="x", state=TorrentState.SEEDING, progress=1.0, total_size=100)
+    base.update(kw)
+    return TorrentSnapshot(**base)
+
+
+def test_default_goal_is_mam_72_hours() -> None:
+    assert SeedGoal().seed_seconds == MAM_MIN_SEED_SECONDS == 259200
+    assert SeedGoal().ratio == 1.0
+    with pytest.raises(pydantic.ValidationError):
+        SeedGoal(ratio=-1)
+
+
+def test_ratio_is_relative_to_size_when_nothing_was_downloaded() -> None:
+    assert ratio_of(uploaded=100, downloaded=0, total_size=100) == 1.0
+    assert ratio_of(uploaded=100, downloaded=200, total_size=100) == 0.5
+    assert ratio_of(0, 0, 0) == 0.0
+
+
+def test_goals_need_both_ratio_and_time() -> None:
+    goal = SeedGoal(ratio=1.0, seed_seconds=100)
+    assert goal_flags(goal, ratio=2.0, seeding_seconds=99) == (True, False)
+    assert goal_flags(goal, ratio=0.5, seeding_seconds=100) == (False, True)
+    assert goal_flags(SeedGoal(ratio=0, seed_seconds=0), ratio=0, seeding_seconds=0) == (True, True)
+    assert not goals_met(snap(goal=goal, ratio=2.0, seeding_seconds=99))
+    assert goals_met(snap(goal=goal, ratio=1.0, seeding_seconds=100))
+
+
+def test_torrents_to_stop_only_complete_seeding_ones() -> None:
+    goal = SeedGoal(ratio=0, seed_seconds=10)
+    candidates = [
+        snap(info_hash="1" * 40, goal=goal, seeding_seconds=11),
+        snap(info_hash="2" * 40, goal=goal, seeding_seconds=9),
+        snap(info_hash="3" * 40, goal=goal, seeding_seconds=11, state=TorrentState.PAUSED),
+        snap(info_hash="4" * 40, goal=goal, seeding_seconds=11, state=TorrentState.FINISHED),
+        snap(info_hash="5" * 40, goal=goal, seeding_seconds=11, progress=0.5, state=TorrentState.DOWNLOADING),
+        snap(info_hash="6" * 40, seeding_seconds=11),  # default goal: 72 h
+    ]
+    assert torrents_to_stop(candidates) == ["1" * 40]
+
+
+def test_private_tracker_defaults() -> None:
+    s = session_settings(EngineConfig())
+    assert s["enable_dht"] is False
+    assert s["enable_lsd"] is False
+    assert s["enable_upnp"] is False
+    assert s["enable_natpmp"] is False
+    assert s["ssrf_mitigation"] is True
+    assert s["listen_interfaces"] == "0.0.0.0:6881"
+    assert s["active_seeds"] == -1  # seeds are never queued: a stopped seed risks a hit-and-run
+    assert s["user_agent"].startswith("mamdl/") and "libtorrent/2." in s["user_agent"]
+    assert s["peer_fingerprint"] == default_fingerprint() == lt.generate_fingerprint("LT", *[int(x) for x in lt.__version__.split(".")[:4]])
+    assert s["alert_mask"] & int(lt.alert.category_t.error_notification)
+
+
+def test_loopback_profile() -> None:
+    s = session_settings(EngineConfig.loopback())
+    assert s["listen_interfaces"] == "127.0.0.1:0"
+    assert s["enable_outgoing_utp"] is False and s["enable_incoming_utp"] is False
+    assert s["allow_multiple_connections_per_ip"] is True
+    assert s["enable_dht"] is False
+
+
+def test_settings_are_accepted_by_libtorrent() -> None:
+    """Every name we set exists in libtorrent (an unknown key would raise)."""
+    pack = lt.default_settings()
+    for key in session_settings(EngineConfig()):
+        assert key in pack, key
+
+
+def test_disk_io_choice_is_validated() -> None:
+    assert EngineConfig(disk_io="mmap").disk_io_constructor() == "mmap_disk_io_constructor"
+    assert EngineConfig().disk_io_constructor() == "posix_disk_io_constructor"
+    with pytest.raises(pydantic.ValidationError):
+        EngineConfig(disk_io="mmapp")  # libtorrent would silently fall back; we refuse
+    with pytest.raises(pydantic.ValidationError):
+        EngineConfig(enable_dth=True)  # typos in config keys are errors too

@@ -1,0 +1,137 @@
+"""The state database: torrents, blobs, snapshots, and the cross-process command queue."""
+
+from __future__ import annotations
+
+import stat
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mamdl.engine.models import SeedGoal, TorrentState
+from mamdl.engine.store import Store, TorrentRecord, db_path
+from mamdl.errors import EngineError
+
+
+def record(h: str = "a" * 40, **kw) -> TorrentRecord:
+    base = dict(
+        info_hash=h, name="book", save_path="/tmp/x", state=TorrentState.DOWNLOADING,
+        ratio_goal=1.0, seed_seconds_goal=259200, added_at=time.time(), total_size=1000,
+    )
+    base.update(kw)
+    return TorrentRecord(**base)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store(db_path(tmp_path)) as s:
+        yield s
+
+
+def test_database_is_private_and_wal(tmp_path: Path, store: Store) -> None:
+    store.add_torrent(record(), b"torrent-bytes")
+    mode = stat.S_IMODE(db_path(tmp_path).stat().st_mode)
+    assert mode == 0o600, oct(mode)  # the .torrent bytes inside carry the passkey
+    assert store._query("PRAGMA journal_mode")[0][0] == "wal"
+
+
+def test_torrent_round_trip(store: Store) -> None:
+    store.add_torrent(record(mam_id=7, title="T"), b"T" * 10)
+    rec = store.get("a" * 40)
+    assert rec is not None and rec.mam_id == 7 and rec.title == "T" and rec.state == TorrentState.DOWNLOADING
+    assert store.torrent_bytes("a" * 40) == b"T" * 10
+    assert store.resume_data("a" * 40) is None
+    store.save_resume("a" * 40, b"R1", uploaded=5)
+    store.save_resume("a" * 40, b"R2")
+    assert store.resume_data("a" * 40) == b"R2"
+    assert store.get("a" * 40).uploaded == 5
+    store.update("a" * 40, state=TorrentState.PAUSED, error="x")
+    assert store.get("a" * 40).state == TorrentState.PAUSED
+    with pytest.raises(ValueError):
+        store.update("a" * 40, bogus=1)
+
+
+def test_removed_keeps_history_drops_blobs(store: Store) -> None:
+    store.add_torrent(record(), b"T")
+    store.save_resume("a" * 40, b"R")
+    store.mark_removed("a" * 40)
+    assert store.records() == []
+    (rec,) = store.records(include_removed=True)
+    assert rec.state == TorrentState.REMOVED and rec.removed_at
+    assert store.torrent_bytes("a" * 40) is None and store.resume_data("a" * 40) is None
+    store.save_resume("a" * 40, b"late")  # a late resume alert must not resurrect it
+    assert store.resume_data("a" * 40) is None
+
+
+def test_snapshots_and_live_fields(store: Store) -> None:
+    store.add_torrent(record(download_rate=500, peers=3, eta_seconds=9, uploaded=2000, seeding_seconds=10,
+                             seed_seconds_goal=5, ratio_goal=1.5), b"T")
+    snap = store.snapshot("a" * 40)
+    assert snap.download_rate == 500 and snap.peers == 3
+    assert snap.ratio == 2.0 and snap.goal == SeedGoal(ratio=1.5, seed_seconds=5)
+    assert snap.goal_met and snap.ratio_goal_met and snap.seed_time_goal_met
+    dead = store.snapshot("a" * 40, live=False)
+    assert (dead.download_rate, dead.peers, dead.eta_seconds) == (0, 0, None)
+    store.write_snapshots([snap.model_copy(update={"progress": 0.5, "state": TorrentState.SEEDING, "hash_failures": 2})])
+    again = store.snapshot("a" * 40)
+    assert again.progress == 0.5 and again.state == TorrentState.SEEDING and again.hash_failures == 2
+
+
+def test_command_queue_round_trip(store: Store) -> None:
+    cid = store.submit_command("pause", "a" * 40, requester="test")
+    (cmd,) = store.claim_commands()
+    assert (cmd.id, cmd.action, cmd.info_hash, cmd.status) == (cid, "pause", "a" * 40, "running")
+    assert store.claim_commands() == []  # never handed out twice
+    store.complete_command(cid, result={"ok": 1})
+    done = store.wait_command(cid, timeout=1)
+    assert done.status == "done" and done.result == {"ok": 1}
+
+    cid = store.submit_command("remove", "b" * 40, {"delete_data": True})
+    (cmd,) = store.claim_commands()
+    assert cmd.args == {"delete_data": True}
+    store.complete_command(cid, error="no such torrent")
+    failed = store.wait_command(cid, timeout=1)
+    assert failed.status == "failed" and failed.error == "no such torrent"
+
+
+def test_unknown_command_refused(store: Store) -> None:
+    with pytest.raises(EngineError, match="unknown engine command"):
+        store.submit_command("format_disk")
+
+
+def test_unclaimed_command_is_cancelled_on_timeout(store: Store) -> None:
+    cid = store.submit_command("resume", "a" * 40)
+    with pytest.raises(EngineError, match="did not pick up"):
+        store.wait_command(cid, timeout=0.3, poll=0.05)
+    assert store.command(cid).status == "cancelled"
+    assert store.claim_commands() == []  # a late owner will not run it
+
+
+def test_two_connections_owner_and_requester(tmp_path: Path) -> None:
+    """The owner and a requester in another process each have their own connection."""
+    owner, requester = Store(db_path(tmp_path)), Store(db_path(tmp_path))
+    try:
+        def serve() -> None:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                for cmd in owner.claim_commands():
+                    owner.complete_command(cmd.id, result=cmd.action)
+                    return
+                time.sleep(0.02)
+
+        th = threading.Thread(target=serve)
+        th.start()
+        cid = requester.submit_command("finish", "c" * 40)
+        assert requester.wait_command(cid, timeout=5, poll=0.02).result == "finish"
+        th.join()
+    finally:
+        owner.close()
+        requester.close()
+
+
+def test_prune(store: Store) -> None:
+    cid = store.submit_command("pause", "a" * 40)
+    store.complete_command(cid, result=None)
+    assert store.prune_commands(older_than=-1) == 1
+    assert store.command(cid) is None
