@@ -46,7 +46,7 @@ class Paths:
 
     @property
     def engine_db(self) -> Path:
-        return self.state_dir / "mamdl.sqlite"
+        return self.state_dir / "engine.db"
 
     @property
     def logs_dir(self) -> Path:
@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     """Total time one call may spend retrying 429/5xx/connection errors before giving up."""
     max_attempts: int = Field(default=5, ge=1)
     cache_ttl_seconds: int = Field(default=24 * 3600, ge=0)
+    snatch_refresh_seconds: float = Field(default=300.0, ge=0)
+    """How old MAM's unsatisfied counts may be when a guard decides (before a download, before
+    the seeding loop stops a torrent)."""
 
     # --- what the user prefers ------------------------------------------------------------------
     format: Literal["any", "ebook", "audiobook"] = "any"

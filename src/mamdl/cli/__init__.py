@@ -16,9 +16,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from mamdl.cli import account, search, sandbox  # noqa: E402  (they register commands on `app`)
+from mamdl.cli import account, sandbox, search, torrents  # noqa: E402  (they register commands on `app`)
 
-__all__ = ["app", "main", "account", "search", "sandbox"]
+__all__ = ["app", "main", "account", "sandbox", "search", "torrents"]
 
 
 def main() -> None:

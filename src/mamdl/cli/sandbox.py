@@ -23,3 +23,14 @@ def sandbox_cmd(
     from mamdl.sandbox import serve
 
     serve(catalogue=catalogue, port=port, data_dir=data_dir, leecher=leecher)
+
+
+@app.command("demo")
+@handle_errors
+def demo_cmd(
+    home: Annotated[Optional[Path], typer.Option("--home", help="Keep the demo's state here (default: a temp dir).")] = None,
+) -> None:
+    """The whole flow offline: sandbox, search (typos included), pick, fetch, download, verify, seed."""
+    from mamdl.demo import run_demo
+
+    raise typer.Exit(run_demo(home=home))

@@ -15,6 +15,7 @@ from mamdl.config import Settings, load_settings
 from mamdl.errors import NotFound
 from mamdl.fsutil import atomic_write, safe_filename
 from mamdl.mam.models import SearchField, SearchRequest, SearchResult, SearchType, UserInfo
+from mamdl.service.downloads import DownloadsMixin
 from mamdl.service.models import FetchResult, ResultRow, SearchOutcome, SentQuery, UserStats
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class SearchSpec:
         return not any(s.strip() for s in (self.title, self.author, self.narrator, self.series, self.text))
 
 
-class Service:
+class Service(DownloadsMixin):
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         self._client = None
@@ -68,6 +69,7 @@ class Service:
         return self._cache
 
     def close(self) -> None:
+        self.close_engine()
         if self._client is not None:
             self._client.close()
             self._client = None

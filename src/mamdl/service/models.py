@@ -7,9 +7,14 @@ the cookie or a passkey: they are built field by field from parsed data.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
 from mamdl.mam.models import SearchResult, UserInfo, format_size
+
+if TYPE_CHECKING:
+    from mamdl.engine.models import TorrentSnapshot
 
 
 class SeriesOut(BaseModel):
@@ -167,3 +172,72 @@ class FetchResult(BaseModel):
     """True when an identical file was already there."""
     wedge_used: bool = False
     wedge_reason: str = ""
+
+
+class GetResult(BaseModel):
+    fetch: FetchResult
+    info_hash: str | None = None
+    """Set when the download was started."""
+    engine_owner: str | None = None
+    """When another process drives the engine (e.g. `mam mcp`), who: the download runs there."""
+    notes: list[str] = Field(default_factory=list)
+
+
+class TorrentStatus(BaseModel):
+    """One torrent as `mam status --json` and `get_progress` show it."""
+
+    info_hash: str
+    name: str
+    title: str | None = None
+    mam_id: int | None = None
+    state: str
+    progress: float
+    download_rate: int
+    upload_rate: int
+    peers: int
+    seeds: int
+    eta_seconds: int | None = None
+    total_size: int
+    downloaded: int
+    uploaded: int
+    ratio: float
+    ratio_goal: float
+    seeding_seconds: int
+    seed_seconds_goal: int
+    goal_met: bool
+    hash_failures: int = 0
+    error: str | None = None
+    save_path: str
+    added_at: float | None = None
+    finished_at: float | None = None
+    mam_satisfied: bool | None = None
+    """MAM's view when known: True if MAM's counts agree this one is satisfied."""
+
+    @classmethod
+    def from_snapshot(cls, s: TorrentSnapshot) -> TorrentStatus:
+        return cls(
+            info_hash=s.info_hash,
+            name=s.name,
+            title=s.title,
+            mam_id=s.mam_id,
+            state=s.state.value if hasattr(s.state, "value") else str(s.state),
+            progress=round(s.progress, 4),
+            download_rate=s.download_rate,
+            upload_rate=s.upload_rate,
+            peers=s.peers,
+            seeds=s.seeds,
+            eta_seconds=s.eta_seconds,
+            total_size=s.total_size,
+            downloaded=s.downloaded,
+            uploaded=s.uploaded,
+            ratio=round(s.ratio, 3),
+            ratio_goal=s.goal.ratio,
+            seeding_seconds=s.seeding_seconds,
+            seed_seconds_goal=s.goal.seed_seconds,
+            goal_met=s.goal_met,
+            hash_failures=s.hash_failures,
+            error=s.error,
+            save_path=s.save_path,
+            added_at=s.added_at,
+            finished_at=s.finished_at,
+        )

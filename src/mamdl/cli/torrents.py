@@ -1,0 +1,227 @@
+"""`mam get`, `mam download`, `mam status`, `mam pause|resume|remove`, `mam seed`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from mamdl.cli import app
+from mamdl.cli.common import console, emit_json, handle_errors, make_service
+
+ACTIVE = {"queued", "checking", "downloading"}
+
+
+@app.command("get")
+@handle_errors
+def get_cmd(
+    torrent_id: Annotated[int, typer.Argument(help="MAM torrent id (from `mam search`).")],
+    download: Annotated[bool, typer.Option("--download", "-d", help="Download the book, with a progress bar.")] = False,
+    seed: Annotated[bool, typer.Option("--seed", help="After downloading, seed until the goals are met.")] = False,
+    ratio: Annotated[Optional[float], typer.Option("--ratio", min=0, help="Ratio goal (default from config: 1.0).")] = None,
+    seed_hours: Annotated[Optional[float], typer.Option("--seed-hours", min=0, help="Minimum seeding time (default 72 h, MAM's rule).")] = None,
+    to: Annotated[Optional[Path], typer.Option("--to", help="Download folder.")] = None,
+    wedge: Annotated[Optional[str], typer.Option("--wedge", help="Freeleech wedge: never, auto or always (default from config).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (no progress bar).")] = False,
+) -> None:
+    """Fetch a .torrent and, with --download, download it; with --seed, seed it afterwards."""
+    if wedge is not None and wedge not in ("never", "auto", "always"):
+        raise ValueError("--wedge must be never, auto or always")
+    with make_service() as svc:
+        goal = svc.default_goal(ratio, seed_hours)
+        result = svc.get(torrent_id, download=download or seed, goal=goal, dest=to, wedge=wedge, force=force)
+        out = console(stderr=as_json)
+        for note in result.notes:
+            out.print(f"[dim]{note}[/]")
+        if result.fetch.wedge_reason:
+            out.print(("Wedge: " if result.fetch.wedge_used else "No wedge: ") + result.fetch.wedge_reason)
+        out.print(f"Saved {result.fetch.path}")
+        if result.info_hash is None:
+            if as_json:
+                emit_json(result)
+            return
+        if result.engine_owner:
+            out.print(f"The download runs in {result.engine_owner}; showing its progress.")
+        status = _follow_download(svc, result.info_hash, out, quiet=as_json)
+        if as_json:
+            emit_json({"get": result.model_dump(mode="json"), "status": status.model_dump(mode="json")})
+        if status.state == "error":
+            raise typer.Exit(1)
+        if seed and svc.owns_engine:
+            _seed_loop(svc, out, only=[result.info_hash], quiet=as_json)
+        elif svc.owns_engine and not as_json:
+            out.print("Downloaded. MAM needs 72 h of seeding: run `mam seed` (or keep `mam mcp` running).")
+
+
+@app.command("download")
+@handle_errors
+def download_cmd(
+    torrent_file: Annotated[Path, typer.Argument(help="A .torrent file.", exists=True, dir_okay=False)],
+    to: Annotated[Optional[Path], typer.Option("--to")] = None,
+    ratio: Annotated[Optional[float], typer.Option("--ratio", min=0)] = None,
+    seed_hours: Annotated[Optional[float], typer.Option("--seed-hours", min=0)] = None,
+    force: Annotated[bool, typer.Option("--force")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Download a .torrent file you already have."""
+    with make_service() as svc:
+        h = svc.add_torrent_file(torrent_file, dest=to, goal=svc.default_goal(ratio, seed_hours), force=force)
+        status = _follow_download(svc, h, console(stderr=as_json), quiet=as_json)
+        if as_json:
+            emit_json(status)
+        if status.state == "error":
+            raise typer.Exit(1)
+
+
+@app.command("status")
+@handle_errors
+def status_cmd(
+    info_hash: Annotated[Optional[str], typer.Argument(help="Only this torrent (a unique prefix is enough).")] = None,
+    mam_view: Annotated[bool, typer.Option("--mam/--no-mam", help="Ask MAM (cached) whether it agrees each is satisfied.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every torrent: progress, rates, ratio and seeding time against the goals."""
+    with make_service() as svc:
+        rows = svc.status(info_hash, with_mam=mam_view)
+        holder = svc.engine_holder()
+    if as_json:
+        emit_json(rows)
+        return
+    out = console()
+    if not rows:
+        out.print("No torrents yet. `mam get ID --download` adds one.")
+        return
+    from mamdl.cli.tables import status_table
+
+    out.print(status_table(rows))
+    out.print(f"[dim]Engine: {holder or 'not running (figures as last saved)'}[/]")
+
+
+@app.command("pause")
+@handle_errors
+def pause_cmd(info_hash: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Pause a torrent (data kept)."""
+    with make_service() as svc:
+        s = svc.pause(info_hash)
+    emit_json(s) if as_json else console().print(f"Paused {s.title or s.name}.")
+
+
+@app.command("resume")
+@handle_errors
+def resume_cmd(
+    info_hash: str,
+    force: Annotated[bool, typer.Option("--force")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Resume a paused or finished torrent."""
+    with make_service() as svc:
+        s = svc.resume(info_hash, force=force)
+        owner = svc.owns_engine
+    if as_json:
+        emit_json(s)
+        return
+    console().print(f"Resumed {s.title or s.name}." + (" It runs while the engine runs (`mam seed`)." if owner else ""))
+
+
+@app.command("remove")
+@handle_errors
+def remove_cmd(
+    info_hash: str,
+    delete_data: Annotated[bool, typer.Option("--delete-data", help="Also delete the downloaded files.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Remove even if MAM would count a hit-and-run.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Remove a torrent; refused while it would become a hit-and-run (MAM's view is checked)."""
+    with make_service() as svc:
+        reason = svc.remove(info_hash, delete_data=delete_data, force=force)
+    if as_json:
+        emit_json({"removed": info_hash, "data_deleted": delete_data, "reason": reason})
+    else:
+        console().print(f"Removed{' with its data' if delete_data else ' (data kept)'}: {reason}")
+
+
+@app.command("seed")
+@handle_errors
+def seed_cmd(
+    forever: Annotated[bool, typer.Option("--forever", help="Keep running after every goal is met.")] = False,
+    interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds between table refreshes.")] = 1.0,
+) -> None:
+    """Seed everything whose goals aren't met, showing progress toward each goal; stops each
+    torrent when its ratio and seeding-time goals are met and MAM agrees. Ctrl-C saves and exits."""
+    with make_service() as svc:
+        svc.start_engine()
+        _seed_loop(svc, console(), forever=forever, interval=interval)
+
+
+# ---------------------------------------------------------------------- shared loops
+
+
+def _follow_download(svc, info_hash: str, out, *, quiet: bool = False):
+    """Show a live progress bar until the torrent is complete or fails; returns its last status."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    status = svc.status(info_hash)[0]
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[peers]} peers"),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=out, disable=quiet, transient=False) as progress:
+        task = progress.add_task((status.title or status.name)[:40], total=status.total_size or None, peers=0)
+        while True:
+            status = svc.status(info_hash)[0]
+            progress.update(task, completed=int(status.progress * status.total_size), total=status.total_size,
+                            peers=status.peers)
+            if status.state == "error":
+                break
+            if status.progress >= 1.0 and status.state in ("seeding", "finished"):
+                break
+            time.sleep(0.25)
+    if status.state == "error":
+        out.print(f"[red]Stopped:[/] {status.error} (nothing was deleted; fix it and `mam resume {info_hash[:8]}`)")
+    elif not quiet:
+        extra = f", {status.hash_failures} corrupt piece(s) re-downloaded" if status.hash_failures else ""
+        out.print(f"[green]Complete and verified[/]: {status.save_path}{extra}")
+    return status
+
+
+def _seed_loop(svc, out, *, only: list[str] | None = None, forever: bool = False, interval: float = 1.0,
+               quiet: bool = False) -> None:
+    from rich.live import Live
+
+    from mamdl.cli.tables import status_table
+
+    last_policy = 0.0
+    decisions: dict[str, str] = {}
+    with Live(console=out, refresh_per_second=4, transient=False, redirect_stdout=False) as live:
+        while True:
+            now = time.monotonic()
+            if now - last_policy >= max(interval, 2.0):
+                for h, why in svc.stop_satisfied():
+                    decisions[h] = why
+                last_policy = now
+            rows = svc.status()
+            if only:
+                rows = [r for r in rows if r.info_hash in only]
+            if not quiet:
+                live.update(status_table(rows, notes=decisions))
+            seeding = [r for r in rows if r.state in ACTIVE | {"seeding"}]
+            if not seeding and not forever:
+                break
+            time.sleep(interval)
+    if not quiet:
+        out.print()
+        out.print("Every seeding goal is met (and MAM agrees)." if rows else "Nothing to seed.")

@@ -1,0 +1,309 @@
+"""The service's download half: who drives the engine, getting a book, status, seeding, removal.
+
+One libtorrent session per state dir. The process that first needs it (the MCP server, `mam get
+--download`, `mam seed`) owns it; any other process on the same state talks to that owner through
+the engine's command queue (`EngineRemote`) and reads status from the shared SQLite store, so a
+download started by the assistant shows in `mam status` and `mam pause` reaches it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mamdl.errors import EngineError, GuardRefused
+from mamdl.service.guards import LocalSeed, removal_decision, unsatisfied_room, wedge_decision
+from mamdl.service.models import FetchResult, GetResult, TorrentStatus
+
+if TYPE_CHECKING:
+    from mamdl.config import Settings
+    from mamdl.engine import EngineConfig, SeedGoal
+
+log = logging.getLogger(__name__)
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    """The engine's settings from mamdl's; on a loopback MAM (the sandbox) the loopback profile."""
+    from mamdl.engine import EngineConfig
+
+    common: dict[str, Any] = {"resume_save_interval": settings.resume_save_interval}
+    if settings.is_loopback:
+        return EngineConfig.loopback(**common)
+    return EngineConfig(listen_interfaces=settings.listen_interfaces, enable_utp=settings.enable_utp, **common)
+
+
+class DownloadsMixin:
+    """Mixed into `Service`; relies on its `settings`, `client`, `user_info`, `lookup`, `fetch`."""
+
+    settings: Settings
+    _engine: Any = None
+    _owns_engine: bool = False
+
+    # ------------------------------------------------------------------ the engine
+
+    def start_engine(self) -> Any:
+        """Become the engine owner for this state dir (raises EngineBusy naming the holder)."""
+        if self._engine is None or not self._owns_engine:
+            from mamdl.engine import Engine
+
+            engine = Engine(self.settings.paths.state_dir, engine_config(self.settings))
+            engine.start()
+            self._engine, self._owns_engine = engine, True
+        return self._engine
+
+    def engine(self) -> Any:
+        """The engine to send commands to: ours, the owner's (via the command queue), or a new one."""
+        if self._engine is not None:
+            return self._engine
+        from mamdl.engine import EngineRemote, live_holder
+
+        holder = live_holder(self.settings.paths.state_dir)
+        if holder is not None:
+            log.info("using the download engine of %s", holder.describe())
+            self._engine, self._owns_engine = EngineRemote(self.settings.paths.state_dir), False
+            return self._engine
+        return self.start_engine()
+
+    @property
+    def owns_engine(self) -> bool:
+        return self._owns_engine
+
+    def engine_holder(self) -> str | None:
+        from mamdl.engine import live_holder
+
+        holder = live_holder(self.settings.paths.state_dir)
+        return holder.describe() if holder else None
+
+    def close_engine(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine, self._owns_engine = None, False
+
+    # ------------------------------------------------------------------ getting a book
+
+    def default_goal(self, ratio: float | None = None, seed_hours: float | None = None) -> SeedGoal:
+        from mamdl.engine import SeedGoal
+
+        return SeedGoal(
+            ratio=self.settings.seed_ratio if ratio is None else ratio,
+            seed_seconds=int((self.settings.seed_hours if seed_hours is None else seed_hours) * 3600),
+        )
+
+    def get(
+        self,
+        torrent_id: int,
+        *,
+        download: bool = True,
+        goal: SeedGoal | None = None,
+        dest: Path | None = None,
+        wedge: str | None = None,
+        force: bool = False,
+    ) -> GetResult:
+        """Fetch the .torrent and (optionally) start downloading it; returns at once.
+
+        Before a download: the unsatisfied guard (refuses with the numbers unless `force`) and the
+        wedge decision (`wedge` = never/auto/always, default from config)."""
+        result = self.lookup(torrent_id)
+        notes: list[str] = []
+        user = None
+        if download:
+            user = self._fresh_user_for_guard()
+            decision = unsatisfied_room(
+                user.snatch_summary,
+                pending=self._started_since(self._user_fetched_at),
+                reserve=self.settings.unsat_reserve,
+                already_snatched=result.my_snatched,
+            )
+            if not decision.allowed:
+                if not force:
+                    raise GuardRefused(decision.reason)
+                notes.append("Unsatisfied guard overridden (--force): " + decision.reason)
+            else:
+                notes.append(decision.reason)
+        mode = wedge or self.settings.wedge
+        wd = wedge_decision(
+            mode,
+            result,
+            user,
+            min_bytes=self.settings.wedge_min_bytes,
+            already_wedged=self._wedged(torrent_id),
+        )
+        if mode != "never" and user is None:
+            user = self.user_info()[0]
+            wd = wedge_decision(mode, result, user, min_bytes=self.settings.wedge_min_bytes,
+                                already_wedged=self._wedged(torrent_id))
+        fetched: FetchResult = self.fetch(torrent_id, result=result, wedge=wd.allowed, wedge_reason=wd.reason)
+        if wd.allowed:
+            self._record_wedge(torrent_id)
+        info_hash = None
+        if download:
+            save = (dest or self.settings.effective_download_dir).expanduser()
+            engine = self.engine()
+            info_hash = engine.add(
+                Path(fetched.path), save, mam_id=torrent_id, title=result.title, goal=goal or self.default_goal()
+            )
+        return GetResult(
+            fetch=fetched,
+            info_hash=info_hash,
+            engine_owner=None if self._owns_engine else self.engine_holder(),
+            notes=notes,
+        )
+
+    def add_torrent_file(
+        self, path: Path, *, dest: Path | None = None, goal: SeedGoal | None = None, force: bool = False
+    ) -> str:
+        """`mam download FILE.torrent`: a .torrent from disk (validated before libtorrent sees it)."""
+        from mamdl.engine import load_torrent
+
+        tf = load_torrent(path)
+        if tf.private and not force:
+            user = self._fresh_user_for_guard()
+            d = unsatisfied_room(user.snatch_summary, pending=self._started_since(self._user_fetched_at),
+                                 reserve=self.settings.unsat_reserve)
+            if not d.allowed:
+                raise GuardRefused(d.reason)
+        save = (dest or self.settings.effective_download_dir).expanduser()
+        return self.engine().add(tf.raw, save, title=tf.name, goal=goal or self.default_goal())
+
+    # ------------------------------------------------------------------ status and control
+
+    def status(self, info_hash: str | None = None, *, with_mam: bool = False) -> list[TorrentStatus]:
+        """Every torrent's latest snapshot (live from the engine when one runs, else as saved).
+
+        `with_mam` adds MAM's view (`mam_satisfied`) from the user's snatch summary (one request at
+        most, cached for a few minutes)."""
+        from mamdl.engine import read_status
+
+        if self._engine is not None:
+            snaps = self._engine.snapshots()
+        else:
+            snaps = read_status(self.settings.paths.state_dir)
+        if info_hash:
+            h = self.resolve_hash(info_hash, [s.info_hash for s in snaps])
+            snaps = [s for s in snaps if s.info_hash == h]
+        rows = [TorrentStatus.from_snapshot(s) for s in snaps]
+        if with_mam and any(r.mam_id is not None for r in rows):
+            self._add_mam_view(rows)
+        return rows
+
+    def _add_mam_view(self, rows: list[TorrentStatus]) -> None:
+        summary = self._fresh_user_for_guard().snatch_summary
+        everyone = [
+            LocalSeed(s.info_hash, s.title or s.name, s.seeding_seconds, s.progress >= 1.0, s.seed_seconds_goal)
+            for s in self.status()
+            if s.mam_id is not None
+        ]
+        for row in rows:
+            if row.mam_id is None:
+                continue
+            target = next(t for t in everyone if t.info_hash == row.info_hash)
+            row.mam_satisfied = removal_decision(target, everyone, summary).allowed
+
+    def resolve_hash(self, prefix: str, known: list[str] | None = None) -> str:
+        """Accept a unique prefix of an info-hash (people paste 8 characters)."""
+        from mamdl.engine import read_status
+
+        prefix = prefix.strip().lower()
+        if known is None:
+            known = [s.info_hash for s in (self._engine.snapshots() if self._engine else read_status(self.settings.paths.state_dir))]
+        matches = [h for h in known if h.startswith(prefix)]
+        if len(prefix) < 4 or not matches:
+            raise EngineError(f"no torrent with info-hash {prefix!r}; `mam status` lists them")
+        if len(matches) > 1:
+            raise EngineError(f"{prefix!r} matches {len(matches)} torrents; give more of the info-hash")
+        return matches[0]
+
+    def pause(self, info_hash: str) -> TorrentStatus:
+        snap = self.engine().pause(self.resolve_hash(info_hash))
+        return TorrentStatus.from_snapshot(snap)
+
+    def resume(self, info_hash: str, *, force: bool = False) -> TorrentStatus:
+        h = self.resolve_hash(info_hash)
+        current = [s for s in self.status() if s.info_hash == h]
+        if current and current[0].state in ("queued", "paused", "finished", "error") and current[0].progress < 1 and not force:
+            user = self._fresh_user_for_guard()
+            d = unsatisfied_room(user.snatch_summary, pending=0, reserve=0, already_snatched=True)
+            if not d.allowed:
+                raise GuardRefused(d.reason)
+        snap = self.engine().resume(h)
+        return TorrentStatus.from_snapshot(snap)
+
+    def set_goal(self, info_hash: str, *, ratio: float | None = None, hours: float | None = None) -> TorrentStatus:
+        h = self.resolve_hash(info_hash)
+        cur = [s for s in self.status() if s.info_hash == h][0]
+        from mamdl.engine import SeedGoal
+
+        goal = SeedGoal(
+            ratio=cur.ratio_goal if ratio is None else ratio,
+            seed_seconds=cur.seed_seconds_goal if hours is None else int(hours * 3600),
+        )
+        snap = self.engine().set_goal(h, goal)
+        return TorrentStatus.from_snapshot(snap)
+
+    def stop_check(self, info_hash: str, *, refresh: bool = True) -> tuple[bool, str]:
+        """May this torrent stop seeding without becoming a hit-and-run? Asks MAM's counts (fresh
+        for an explicit removal; at most `snatch_refresh_seconds` old for the seeding loop)."""
+        statuses = self.status()
+        h = self.resolve_hash(info_hash, [s.info_hash for s in statuses])
+        locals_ = [
+            LocalSeed(s.info_hash, s.title or s.name, s.seeding_seconds, s.progress >= 1.0, s.seed_seconds_goal)
+            for s in statuses
+            if s.mam_id is not None
+        ]
+        target = next((t for t in locals_ if t.info_hash == h), None)
+        if target is None:
+            return True, "not a MAM torrent; no hit-and-run rule applies."
+        summary = (self.user_info(refresh=True)[0] if refresh else self._fresh_user_for_guard()).snatch_summary
+        d = removal_decision(target, locals_, summary)
+        return d.allowed, d.reason
+
+    def remove(self, info_hash: str, *, delete_data: bool = False, force: bool = False) -> str:
+        h = self.resolve_hash(info_hash)
+        allowed, reason = self.stop_check(h)
+        if not allowed and not force:
+            raise GuardRefused(reason)
+        self.engine().remove(h, delete_data=delete_data)
+        return reason if allowed else "forced: " + reason
+
+    # ------------------------------------------------------------------ seeding policy
+
+    def stop_satisfied(self) -> list[tuple[str, str]]:
+        """Stop (FINISHED: paused, data kept) every torrent whose local goals are met *and* that MAM
+        agrees is satisfied. Returns (info_hash, what was decided) for each candidate."""
+        from mamdl.engine import torrents_to_stop
+
+        engine = self.engine()
+        decisions = []
+        candidates = torrents_to_stop(engine.snapshots())
+        for h in candidates:
+            allowed, reason = self.stop_check(h, refresh=False)
+            if allowed:
+                engine.finish(h)
+            decisions.append((h, ("stopped: " if allowed else "kept seeding: ") + reason))
+        return decisions
+
+    # ------------------------------------------------------------------ helpers
+
+    _user_fetched_at: float = 0.0
+
+    def _fresh_user_for_guard(self):
+        user, cached, age = self.user_info(refresh=False)
+        if not cached or age > self.settings.snatch_refresh_seconds:
+            if cached:
+                user, _, _ = self.user_info(refresh=True)
+            self._user_fetched_at = time.time()
+        else:
+            self._user_fetched_at = time.time() - age
+        return user
+
+    def _started_since(self, since: float) -> int:
+        """Local MAM downloads added after MAM's numbers were read (MAM doesn't count them yet)."""
+        return sum(1 for s in self.status() if (s.mam_id is not None) and (s.added_at or 0) > since)
+
+    def _wedged(self, torrent_id: int) -> bool:
+        return self.cache.get(f"wedge:{self.settings.base_url}:{torrent_id}", ttl=10 * 365 * 86400) is not None
+
+    def _record_wedge(self, torrent_id: int) -> None:
+        self.cache.put(f"wedge:{self.settings.base_url}:{torrent_id}", {"at": time.time()})
