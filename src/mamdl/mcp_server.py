@@ -12,11 +12,14 @@ the server re-adds unfinished torrents when it starts.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
+import anyio
+import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
@@ -25,7 +28,7 @@ from pydantic import BaseModel, Field
 from mamdl.errors import MamdlError
 from mamdl.redact import redact
 from mamdl.service import SearchSpec, Service
-from mamdl.service.models import FetchResult, ResultRow, SentQuery, UserStats
+from mamdl.service.models import FetchResult, ResultRow, SentQuery, TorrentStatus, UserStats
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,23 +43,35 @@ class SearchOut(BaseModel):
     queries_sent: list[SentQuery]
 
 
+def _as_tool_error(exc: Exception, name: str) -> ToolError:
+    if isinstance(exc, ToolError):
+        return exc
+    if isinstance(exc, (MamdlError, ValueError)):
+        return ToolError(redact(str(exc)))
+    log.error("tool %s failed", name, exc_info=True)
+    return ToolError(f"internal error ({type(exc).__name__}); see the mamdl log")
+
+
 def _tool_errors(fn: Callable[..., T]) -> Callable[..., T]:
     """Expected failures -> ToolError with the service's message; anything else -> a short,
     redacted internal-error message (the traceback goes to the log, also redacted)."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def awrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except Exception as exc:
+                raise _as_tool_error(exc, fn.__name__) from None
+
+        return awrapper  # type: ignore[return-value]
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
-        except ToolError:
-            raise
-        except MamdlError as exc:
-            raise ToolError(redact(str(exc))) from None
-        except ValueError as exc:
-            raise ToolError(redact(str(exc))) from None
         except Exception as exc:
-            log.error("tool %s failed", fn.__name__, exc_info=True)
-            raise ToolError(f"internal error ({type(exc).__name__}); see the mamdl log") from None
+            raise _as_tool_error(exc, fn.__name__) from None
 
     return wrapper
 
@@ -76,7 +91,8 @@ def build_server(service: Service, *, allow_destructive: bool = True) -> MCPServ
 
     @server.tool(annotations=READ_ONLY)
     @_tool_errors
-    def search_mam(
+    async def search_mam(
+        ctx: Context,
         title: str | None = None,
         author: str | None = None,
         narrator: str | None = None,
@@ -93,7 +109,9 @@ def build_server(service: Service, *, allow_destructive: bool = True) -> MCPServ
         )
         if spec.is_empty():
             raise ToolError("Give at least one of title, author, narrator, series or text.")
-        outcome = service.search(spec, limit=max_results)
+        await ctx.report_progress(0, 2, "searching MAM (at most 4 requests, 1 per second)")
+        outcome = await anyio.to_thread.run_sync(functools.partial(service.search, spec, limit=max_results))
+        await ctx.report_progress(2, 2, f"{len(outcome.rows)} results ranked")
         return SearchOut(
             results=outcome.rows,
             confidence=outcome.confidence,
@@ -121,11 +139,105 @@ def build_server(service: Service, *, allow_destructive: bool = True) -> MCPServ
     return server
 
 
-def _register_engine_tools(server: MCPServer, service: Service, *, allow_destructive: bool) -> None:
-    """Tools that need the download engine; filled in by the engine integration."""
-    from mamdl.mcp_engine_tools import register
+class DownloadOut(BaseModel):
+    torrent_id: int
+    title: str
+    torrent_file: str
+    info_hash: str
+    download_started: bool
+    goal_ratio: float | None = None
+    goal_seed_hours: float | None = None
+    wedge_used: bool = False
+    wedge_reason: str = ""
+    notes: list[str] = Field(default_factory=list)
 
-    register(server, service, allow_destructive=allow_destructive, tool_errors=_tool_errors)
+
+class ProgressOut(BaseModel):
+    torrents: list[TorrentStatus]
+    engine: str = Field(description="Which process drives the download engine.")
+
+
+class ManageOut(BaseModel):
+    info_hash: str
+    action: str
+    message: str
+    status: TorrentStatus | None = None
+
+
+MUTATING = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+
+def _register_engine_tools(server: MCPServer, service: Service, *, allow_destructive: bool) -> None:
+    @server.tool(annotations=MUTATING)
+    @_tool_errors
+    def download_torrent(
+        torrent_id: int,
+        download_content: bool = False,
+        seed_after: bool = False,
+        seed_ratio: Annotated[float, Field(ge=0, le=100)] = 1.0,
+        seed_hours: Annotated[float | None, Field(ge=0)] = None,
+        wedge: Literal["never", "auto", "always"] | None = None,
+    ) -> DownloadOut:
+        """Fetch a torrent's .torrent file by MAM id. With download_content=true also start
+        downloading it in the background (returns at once with the info_hash; poll get_progress).
+        It always seeds for MAM's minimum time (72 h by default) so it never becomes a
+        hit-and-run; seed_after=true also seeds until seed_ratio. Refused, with the numbers, when
+        the account is near its unsatisfied limit. wedge: spend a freeleech wedge (default: config)."""
+        goal = service.default_goal(ratio=seed_ratio if seed_after else 0.0, seed_hours=seed_hours)
+        got = service.get(torrent_id, download=download_content, goal=goal, wedge=wedge, force=False)
+        return DownloadOut(
+            torrent_id=torrent_id,
+            title=got.fetch.title,
+            torrent_file=got.fetch.path,
+            info_hash=got.info_hash or got.fetch.info_hash,
+            download_started=got.info_hash is not None,
+            goal_ratio=goal.ratio if got.info_hash else None,
+            goal_seed_hours=round(goal.seed_seconds / 3600, 3) if got.info_hash else None,
+            wedge_used=got.fetch.wedge_used,
+            wedge_reason=got.fetch.wedge_reason,
+            notes=got.notes,
+        )
+
+    @server.tool(annotations=READ_ONLY)
+    @_tool_errors
+    def get_progress(info_hash: str | None = None) -> ProgressOut:
+        """Progress of one torrent (info_hash, or a unique prefix of it) or of all: state, progress
+        0-1, rates, peers, ETA, ratio and seeding time against the goals."""
+        rows = service.status(info_hash)
+        return ProgressOut(torrents=rows, engine=service.engine_holder() or "not running")
+
+    actions = ["pause", "resume", "set_goal"] + (["remove"] if allow_destructive else [])
+
+    @server.tool(annotations=DESTRUCTIVE if allow_destructive else MUTATING)
+    @_tool_errors
+    def manage_seeding(
+        info_hash: str,
+        action: Literal["pause", "resume", "remove", "set_goal"],
+        delete_data: bool = False,
+        ratio: Annotated[float | None, Field(ge=0)] = None,
+        hours: Annotated[float | None, Field(ge=0)] = None,
+    ) -> ManageOut:
+        """Control a torrent: pause, resume, remove, or set_goal (ratio and/or hours). remove keeps
+        the downloaded files unless delete_data=true (only when the user explicitly asked), and is
+        refused while MAM would count it as a hit-and-run."""
+        if action not in actions:
+            raise ToolError(f"'{action}' is disabled on this server (started with --no-destructive).")
+        if action == "pause":
+            st = service.pause(info_hash)
+            return ManageOut(info_hash=st.info_hash, action=action, message="paused", status=st)
+        if action == "resume":
+            st = service.resume(info_hash)
+            return ManageOut(info_hash=st.info_hash, action=action, message="resumed", status=st)
+        if action == "set_goal":
+            if ratio is None and hours is None:
+                raise ToolError("set_goal needs ratio and/or hours.")
+            st = service.set_goal(info_hash, ratio=ratio, hours=hours)
+            return ManageOut(info_hash=st.info_hash, action=action, message="goal set", status=st)
+        h = service.resolve_hash(info_hash)
+        reason = service.remove(h, delete_data=delete_data, force=False)
+        return ManageOut(info_hash=h, action=action,
+                         message=("removed with its data: " if delete_data else "removed, data kept: ") + reason)
 
 
 def run(*, http: bool = False, host: str = "127.0.0.1", port: int = 8765, token: str | None = None,
@@ -178,4 +290,4 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-__all__ = ["build_server", "run", "Context"]
+__all__ = ["build_server", "run"]

@@ -34,3 +34,18 @@ def demo_cmd(
     from mamdl.demo import run_demo
 
     raise typer.Exit(run_demo(home=home))
+
+
+@app.command("mcp")
+@handle_errors
+def mcp_cmd(
+    http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at /mcp instead of stdio.")] = False,
+    host: Annotated[str, typer.Option("--host", help="HTTP bind address (loopback unless you mean it).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8765,
+    token: Annotated[Optional[str], typer.Option("--token", envvar="MAMDL_MCP_TOKEN", help="Bearer token for --http (default: a random one, printed to stderr).")] = None,
+    no_destructive: Annotated[bool, typer.Option("--no-destructive", help="Hide removal (manage_seeding remove).")] = False,
+) -> None:
+    """Serve the MCP tools (search, download, progress, seeding, account) to an AI assistant."""
+    from mamdl.mcp_server import run
+
+    run(http=http, host=host, port=port, token=token, allow_destructive=not no_destructive)
