@@ -77,3 +77,53 @@ def config_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     out = console()
     for k in sorted(data):
         out.print(f"[bold]{k}[/] = {data[k]}")
+
+
+@app.command("doctor")
+@handle_errors
+def doctor_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Check the session, cookie rotation, clock, client identity, listen port and file permissions."""
+    with make_service() as svc:
+        checks = svc.doctor()
+    failed = any(c.status == "fail" for c in checks)
+    if as_json:
+        emit_json(checks)
+    else:
+        from rich.markup import escape
+        from rich.table import Table
+
+        t = Table(header_style="bold")
+        for col in ("Check", "", "Detail", "Fix"):
+            t.add_column(col)
+        marks = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
+        for c in checks:
+            t.add_row(c.name, marks[c.status], escape(c.detail), escape(c.fix))
+        console().print(t)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("seedbox-ip")
+@handle_errors
+def seedbox_ip_cmd(
+    watch: Annotated[bool, typer.Option("--watch", help="Keep running and update once an hour.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Tell MAM this machine's IP for a dynamic-seedbox session (at most once an hour)."""
+    import time
+
+    with make_service() as svc:
+        while True:
+            out = svc.seedbox_update()
+            if as_json:
+                emit_json(out)
+            else:
+                mark = "[green]ok[/]" if out.success else "[yellow]no[/]"
+                console().print(f"{mark} {out.msg}" + (f" (IP {out.ip}, ASN {out.asn})" if out.ip else ""))
+                if out.advice:
+                    console().print(out.advice)
+            if not watch:
+                if not out.success and out.called:
+                    raise typer.Exit(1)
+                return
+            time.sleep(max(out.next_allowed_in_seconds, 60))

@@ -71,6 +71,8 @@ class MamClient:
             transport=transport,
         )
         self.rotations_seen = 0
+        self.clock_skew: float | None = None
+        """Local clock minus MAM's (from the Date header of the last answer), in seconds."""
 
     def close(self) -> None:
         self._http.close()
@@ -248,6 +250,7 @@ class MamClient:
             except httpx2.TransportError as exc:
                 raise _Retry(NetworkError(f"Could not reach MAM: {redact(type(exc).__name__)}")) from None
             self._absorb_rotation(resp)
+            self._note_clock(resp)
         return self._classify(resp, allow_statuses, retry_429)
 
     def _absorb_rotation(self, resp: httpx2.Response) -> None:
@@ -262,6 +265,14 @@ class MamClient:
                 self.session.rotate(morsel.value)
                 self.rotations_seen += 1
                 log.info("MAM rotated the session cookie; the new one is saved")
+
+    def _note_clock(self, resp: httpx2.Response) -> None:
+        date = resp.headers.get("date")
+        if date:
+            try:
+                self.clock_skew = time.time() - email.utils.parsedate_to_datetime(date).timestamp()
+            except (TypeError, ValueError):
+                pass
 
     def _classify(self, resp: httpx2.Response, allow_statuses, retry_429: bool) -> httpx2.Response:
         status = resp.status_code

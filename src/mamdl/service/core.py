@@ -16,6 +16,7 @@ from mamdl.errors import NotFound
 from mamdl.fsutil import atomic_write, safe_filename
 from mamdl.mam.models import SearchField, SearchRequest, SearchResult, SearchType, UserInfo
 from mamdl.service.downloads import DownloadsMixin
+from mamdl.service.health import HealthMixin
 from mamdl.service.models import FetchResult, ResultRow, SearchOutcome, SentQuery, UserStats
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class SearchSpec:
         return not any(s.strip() for s in (self.title, self.author, self.narrator, self.series, self.text))
 
 
-class Service(DownloadsMixin):
+class Service(DownloadsMixin, HealthMixin):
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         self._client = None
