@@ -87,3 +87,25 @@ def test_interactive_pick_with_keystrokes(sandbox_env):
 def test_interactive_pick_quit(sandbox_env, mam):
     p = mam("search", "-t", "dune", "--pick", input="q\n")
     assert p.returncode == 1 and "Page 1/" in p.stdout
+
+
+def test_fetch_sanitises_a_hostile_title(tmp_path, mam, monkeypatch, isolated_home):
+    from importlib import resources
+
+    from mamdl.sandbox import Sandbox
+
+    rows = json.loads(resources.files("mamdl.sandbox").joinpath("data/default_catalogue.json").read_text())["torrents"]
+    evil = dict(rows[0], title="../../../etc/cron.d/evil\\..\u0000 name")
+    cat = tmp_path / "cat.json"
+    cat.write_text(json.dumps({"torrents": [evil]}))
+    with Sandbox(catalogue=cat, data_dir=tmp_path / "sb") as sb:
+        monkeypatch.setenv("MAM_BASE_URL", sb.base_url)
+        monkeypatch.setenv("MAM_ID", sb.mam_id)
+        monkeypatch.setenv("MAMDL_MIN_INTERVAL", "0.02")
+        p = mam("fetch", str(evil["id"]), "--json")
+        assert p.returncode == 0, p.stdout + p.stderr
+        path = json.loads(p.stdout)["path"]
+    torrents = isolated_home / "torrents"
+    assert os.path.dirname(path) == str(torrents)
+    assert [f.name for f in torrents.iterdir()] == [os.path.basename(path)]
+    assert ".." not in os.path.basename(path) and "\\" not in os.path.basename(path)

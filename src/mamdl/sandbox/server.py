@@ -352,6 +352,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         torrent = sb.torrent_bytes(tid)
         filename = f"{entry.title[:100]}.torrent".replace('"', "'")
         ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+        ascii_name = "".join(c if c.isprintable() else "_" for c in ascii_name)  # no header injection
         self._send(
             200, torrent, "application/x-bittorrent",
             {"Content-Disposition": f'attachment; filename="{ascii_name}"'},
