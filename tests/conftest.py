@@ -41,3 +41,26 @@ def sandbox_env(sandbox, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MAMDL_MIN_INTERVAL", "0.05")
     monkeypatch.setenv("MAMDL_RETRY_BUDGET_SECONDS", "10")
     return sandbox
+
+
+@pytest.fixture
+def make_swarm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Start a sandbox swarm (tracker + seeder, options as `Sandbox` takes them) and point mamdl at
+    it with fast pacing and a fresh view of MAM's snatch counts."""
+    from contextlib import ExitStack
+
+    from mamdl.sandbox import Sandbox
+
+    with ExitStack() as stack:
+
+        def start(**options):
+            options = {"announce_interval": 1, "satisfy_seconds": 3, **options}
+            refresh = str(options.pop("snatch_refresh", "1"))
+            sb = stack.enter_context(Sandbox(data_dir=tmp_path / "sb", **options))
+            monkeypatch.setenv("MAM_BASE_URL", sb.base_url)
+            monkeypatch.setenv("MAM_ID", sb.mam_id)
+            monkeypatch.setenv("MAMDL_MIN_INTERVAL", "0.05")
+            monkeypatch.setenv("MAMDL_SNATCH_REFRESH_SECONDS", refresh)
+            return sb
+
+        yield start

@@ -6,9 +6,7 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import anyio
 import pytest
@@ -21,15 +19,8 @@ TOOLS = {"search_mam", "download_torrent", "get_progress", "manage_seeding", "ge
 
 
 @pytest.fixture
-def swarm(tmp_path, monkeypatch):
-    from mamdl.sandbox import Sandbox
-
-    with Sandbox(data_dir=tmp_path / "sb", leecher=True, announce_interval=1, satisfy_seconds=3) as sb:
-        monkeypatch.setenv("MAM_BASE_URL", sb.base_url)
-        monkeypatch.setenv("MAM_ID", sb.mam_id)
-        monkeypatch.setenv("MAMDL_MIN_INTERVAL", "0.05")
-        monkeypatch.setenv("MAMDL_SNATCH_REFRESH_SECONDS", "1")
-        yield sb
+def swarm(make_swarm):
+    return make_swarm(leecher=True)
 
 
 def _structured(result):

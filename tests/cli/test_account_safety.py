@@ -8,7 +8,6 @@ import json
 import anyio
 import pytest
 
-from mamdl.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -16,13 +15,8 @@ DUNE_EBOOK = "dune"
 
 
 @pytest.fixture
-def swarm(tmp_path, monkeypatch):
-    with Sandbox(data_dir=tmp_path / "sb", announce_interval=1, satisfy_seconds=3600) as sb:
-        monkeypatch.setenv("MAM_BASE_URL", sb.base_url)
-        monkeypatch.setenv("MAM_ID", sb.mam_id)
-        monkeypatch.setenv("MAMDL_MIN_INTERVAL", "0.05")
-        monkeypatch.setenv("MAMDL_SNATCH_REFRESH_SECONDS", "0")
-        yield sb
+def swarm(make_swarm):
+    return make_swarm(satisfy_seconds=3600, snatch_refresh="0")
 
 
 def _tid(mam, title: str) -> int:

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-from mamdl.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def swarm(tmp_path, monkeypatch):
-    with Sandbox(data_dir=tmp_path / "sb", leecher=True, announce_interval=1, satisfy_seconds=3) as sb:
-        monkeypatch.setenv("MAM_BASE_URL", sb.base_url)
-        monkeypatch.setenv("MAM_ID", sb.mam_id)
-        monkeypatch.setenv("MAMDL_MIN_INTERVAL", "0.05")
-        monkeypatch.setenv("MAMDL_SNATCH_REFRESH_SECONDS", "1")
-        yield sb
+def swarm(make_swarm):
+    return make_swarm(leecher=True)
 
 
 def _tid(mam, title: str) -> int:

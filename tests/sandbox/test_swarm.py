@@ -27,10 +27,13 @@ class Client:
     def __init__(self) -> None:
         settings = loopback_settings("mamdl-test-client")
         cat = lt.alert.category_t
-        settings["alert_mask"] = cat.error_notification | cat.peer_notification | cat.status_notification
+        settings["alert_mask"] = (
+            cat.error_notification | cat.peer_notification | cat.status_notification | cat.storage_notification
+        )
         self.ses = lt.session(settings)
         self.hash_failures = 0
         self.bans = 0
+        self.flushed = 0
 
     def add(self, torrent: bytes, save_path: Path):
         atp = lt.add_torrent_params()
@@ -38,11 +41,17 @@ class Client:
         atp.save_path = str(save_path)
         return self.ses.add_torrent(atp)
 
-    def wait_seeding(self, handle, timeout: float = 20.0) -> float:
+    def wait_seeding(self, handle, timeout: float = 40.0) -> float:
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             self.drain()
             if handle.status().is_seeding:
+                # Pieces are hash-checked from memory: the last writes may not be on disk yet.
+                self.flushed = 0
+                handle.flush_cache()
+                while not self.flushed and time.monotonic() - start < timeout:
+                    time.sleep(0.02)
+                    self.drain()
                 return time.monotonic() - start
             time.sleep(0.05)
         raise AssertionError(f"not finished after {timeout}s: {handle.status().state} {handle.status().progress:.0%}")
@@ -53,6 +62,8 @@ class Client:
                 self.hash_failures += 1
             elif isinstance(alert, lt.peer_ban_alert):
                 self.bans += 1
+            elif isinstance(alert, lt.cache_flushed_alert):
+                self.flushed += 1
 
     def close(self) -> None:
         # The sandbox lives in this process: let the `stopped` announce be answered before the
