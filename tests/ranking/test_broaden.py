@@ -117,7 +117,8 @@ def test_queries_sent_are_reported(search: StrictSearch) -> None:
     assert outcome.ranked[0].result.title == "Wuthering Heights"
     assert [(q.text, list(q.fields)) for q in outcome.queries] == search.calls
     assert outcome.requests == len(search.calls)
-    assert outcome.queries[0].results == 0  # "Bronte" is not "Brontë"
+    calls = list(search.calls)
+    assert [q.results for q in outcome.queries] == [len(search(text, fields)) for text, fields in calls]
     top = outcome.ranked[0]
     assert top.found_by and all(t in [q.text for q in outcome.queries] for t in top.found_by)
 
@@ -209,3 +210,66 @@ def test_strict_search_agrees_with_the_sandbox() -> None:
         q = sandbox_search.SearchQuery(text=text, fields=fields, per_page=100)
         theirs = {h.entry.id for h in sandbox_search.run_search(catalogue, q).hits}
         assert {r.id for r in ours(text, [SearchField(f) for f in fields])} == theirs, text
+
+
+def test_two_typos_in_a_three_word_title_still_find_the_work() -> None:
+    """'Projct' and 'Marry' both wrong, no author: every pair fails, so a later search must drop
+    to the one word still right ('Hail') or to wildcards -- within the budget."""
+    catalogue = StrictSearch([*CATALOGUE, *[book(f"Mary {i}", f"Someone {i}") for i in range(10)]])
+    outcome = broadened_search(Query(title="projct hail marry"), catalogue.search)
+    assert outcome.requests <= MAX_REQUESTS
+    assert outcome.ranked and outcome.ranked[0].result.title == "Project Hail Mary"
+
+
+def test_a_typo_title_and_an_unaccented_author_still_find_the_work(search: StrictSearch) -> None:
+    """'Hieghts' is a typo and 'Bronte' lacks the diaeresis: 'Wuthering' alone (or with a
+    wildcard) must be tried before the budget runs out."""
+    outcome = run(search, title="Wuthering Hieghts", author="Emily Bronte")
+    assert outcome.requests <= MAX_REQUESTS
+    assert outcome.ranked and outcome.ranked[0].result.title == "Wuthering Heights"
+    assert any("Hieghts" not in q.text and "Bronte" not in q.text for q in outcome.queries)
+
+
+def test_the_sandbox_finds_a_title_with_two_typos() -> None:
+    """End to end against the sandbox's own engine and built-in catalogue, when it exists."""
+    sandbox_search = pytest.importorskip("mamdl.sandbox.search")
+    catalogue_mod = pytest.importorskip("mamdl.sandbox.catalogue")
+    from mamdl.mam.models import SearchResult
+
+    catalogue = catalogue_mod.load_catalogue()
+    calls: list[str] = []
+
+    def search_fn(text: str, fields: list[SearchField]) -> list[SearchResult]:
+        calls.append(text)
+        q = sandbox_search.SearchQuery(text=text, fields=[f.value for f in fields], per_page=100)
+        return [SearchResult.from_api(h.entry.row) for h in sandbox_search.run_search(catalogue, q).hits]
+
+    if not search_fn("Project Hail Mary", [SearchField.title]):
+        pytest.skip("the built-in catalogue has no Project Hail Mary")
+    calls.clear()
+    outcome = broadened_search(Query(title="projct hail marry"), search_fn)
+    assert len(calls) == outcome.requests <= MAX_REQUESTS
+    assert outcome.ranked and outcome.ranked[0].result.title == "Project Hail Mary"
+
+
+def test_mistyped_looking_words_are_doubted_more() -> None:
+    from mamdl.ranking.planner import looks_mistyped
+
+    assert looks_mistyped("Projct") and looks_mistyped("Wighht") and looks_mistyped("Crwn")
+    assert not any(looks_mistyped(w) for w in ("Project", "Strength", "Tchaikovsky", "Sanderson", "NYPD", "2034"))
+    assert make_word("Projct", "title").p_exact < make_word("Project", "title").p_exact
+    # a left-out accent is likelier in a name, and a prefix wildcard survives one at the end
+    bronte = make_word("Bronte", "author")
+    assert bronte.p_exact < make_word("Bronte", "title").p_exact
+    assert bronte.p_by_mask[PREFIX] > bronte.p_exact
+
+
+def test_the_last_request_prefers_a_likely_single_word_to_an_unlikely_pair() -> None:
+    planner = Planner(words_of(Query(title="projct hail marry")), has_author=False)
+    for sent in range(MAX_REQUESTS - 1):
+        probe = planner.next_probe(remaining=MAX_REQUESTS - sent)
+        assert probe is not None
+        planner.record(probe, overflowed=False)
+    last = planner.next_probe(remaining=1)
+    assert last is not None
+    assert len(last) == 1 or any(form != EXACT for _, form in last)

@@ -51,7 +51,7 @@ def broadened_search(
     sent: list[SentQuery] = []
     ranked: list[Ranked] = []
     while len(sent) < budget:
-        probe = planner.next_probe()
+        probe = planner.next_probe(remaining=budget - len(sent))
         if probe is None:
             break
         text, fields = planner.render(probe)

@@ -19,6 +19,13 @@ A search is a few (word, form) probes and succeeds when every probe matches. The
 search with the best chance of success times narrowness, given what earlier failures proved (each
 failed search had a probe that did not match): inclusion-exclusion over the failures, words
 independent a priori, plus one shared unknown -- whether MAM's `*` works as we assume at all.
+Priors also read the word's shape: a left-out accent (likelier in names) spoils one letter like a
+typo, and a word that looks mistyped ("Projct", "Wighht") is doubted more.
+
+Each search is also judged by the best search its failure would leave (one step ahead), and the
+last request weighs narrowness less: with nothing left to learn, a single distinctive word that
+probably holds the work beats a narrow pair that probably does not. So when two of three words
+are wrong, the budget still reaches the one that is right.
 """
 
 from __future__ import annotations
@@ -49,6 +56,10 @@ NARROW_ENOUGH = 1.0
 MAX_WORDS = 8
 MAX_PROBES_PER_SEARCH = 3
 MIN_WILDCARD_LENGTH = 5
+FIRST_LETTER_TYPO_WEIGHT = 0.3
+"""A typo's chance of being in the first letter, relative to any other letter."""
+LOOKAHEAD_WIDTH = 6
+"""How many of the best next searches are also judged by what their failure would leave."""
 
 PROBE_STOPWORDS = frozenset(
     "a an the of and or in on at to for with by from is as "
@@ -103,6 +114,38 @@ def _with_table(text: str, role: str, states: dict[int, float], forms: dict[int,
     return Word(text, role, states, forms, specs, table)
 
 
+_VOWELS = frozenset("aeiouy")
+_ACCENTABLE = frozenset("aeiouycnsz")
+"""Letters that often carry an accent or other mark the person left out ("Bronte" for "Brontë")."""
+_RARE_DOUBLES = frozenset("ahijkquvwxy")
+"""Letters that almost never double in English words or names ("Wighht", "Isaaccson" aside)."""
+
+
+def looks_mistyped(text: str) -> bool:
+    """Shape signs of a typo, no dictionary: no vowel at all ("Crwn"), a rarely doubled letter
+    ("Puullman", "Wighht"), a letter three times in a row, "q" without "u", "j" before a consonant
+    ("Projct"), or a run of five consonants."""
+    lower = text.lower()
+    n = len(lower)
+    if n < 3 or not lower.isalpha() or not lower.isascii() or text.isupper():
+        return False  # short words, numbers, acronyms ("NYPD") have other shapes
+    if not any(c in _VOWELS for c in lower):
+        return True
+    run = 0
+    for i, c in enumerate(lower):
+        nxt = lower[i + 1] if i + 1 < n else ""
+        if c == nxt and (c in _RARE_DOUBLES or (i + 2 < n and lower[i + 2] == c)):
+            return True
+        if c == "q" and nxt and nxt != "u":
+            return True
+        if c == "j" and nxt and nxt not in _VOWELS:
+            return True
+        run = 0 if c in _VOWELS else run + 1
+        if run >= 5:
+            return True
+    return False
+
+
 def make_word(text: str, role: str) -> Word:
     """A word with priors from its shape."""
     n = len(text)
@@ -117,12 +160,18 @@ def make_word(text: str, role: str) -> Word:
     if text.isdigit():
         return _with_table(text, role, {ALL_FORMS: 0.7, 0: 0.3}, {EXACT: text}, {EXACT: exact_spec})
 
-    typo = (0.03 + 0.012 * n) if is_name else (0.02 + 0.01 * n)
+    typo = (0.018 if is_name else 0.014) * n  # each typed letter may slip
+    if looks_mistyped(text):
+        typo += 0.35
     absent = 0.05 if is_name else 0.02
     if _CAMEL.search(text):
         absent += 0.2
     if lower in _NUMBER_WORDS:
         absent += 0.2
+    # A left-out accent spoils one letter, like a typo that keeps the word's length. Names are
+    # often foreign and accented; titles less so. Typed accents are likely right.
+    accent = (0.08 if is_name else 0.025) if text.isascii() else 0.0
+    accent_at = [i for i, c in enumerate(lower) if c in _ACCENTABLE]
     if not text.isascii():
         absent = max(0.01, absent - 0.03)  # accents typed on purpose are likely right
     ending = 0.1 if (not is_name and n >= 5 and lower.endswith("s")) else 0.01
@@ -131,21 +180,31 @@ def make_word(text: str, role: str) -> Word:
     fixed = {EXACT: n}
     states: dict[int, float] = {}
     wild = n >= MIN_WILDCARD_LENGTH and text.isalpha()
-    k = max(3, round(n * 0.55))  # prefix letters kept
+    k = min(n - 2, max(4, round(n * 0.5)))  # prefix letters kept ("Proj*" for "Projct")
     m = max(3, round(n * 0.5))  # suffix letters kept
     if wild:
         forms[PREFIX] = text[:k] + "*"
         forms[SANDWICH] = text[:2] + "*" + text[-2:]
         forms[SUFFIX] = "*" + text[-m:]
         fixed.update({PREFIX: k, SANDWICH: 4, SUFFIX: m})
-    for i in range(n):  # one typo at position i (and i+1 for a swap), each position equally likely
-        for last, share in ((i, 1.0 - TRANSPOSITION_SHARE), (min(i + 1, n - 1), TRANSPOSITION_SHARE)):
-            state = 0
-            if wild:
-                state |= PREFIX if i >= k else 0
-                state |= SANDWICH if 2 <= i and last <= n - 3 else 0
-                state |= SUFFIX if last < n - m else 0
-            states[state] = states.get(state, 0.0) + typo * share / n
+
+    def spoil(first: int, last: int, p: float) -> None:
+        """Letters first..last are wrong: only the forms whose fixed letters avoid them match."""
+        state = 0
+        if wild:
+            state |= PREFIX if first >= k else 0
+            state |= SANDWICH if 2 <= first and last <= n - 3 else 0
+            state |= SUFFIX if last < n - m else 0
+        states[state] = states.get(state, 0.0) + p
+
+    # One typo at position i (and i+1 for a swap); the first letter is rarely the one that slips.
+    weights = [FIRST_LETTER_TYPO_WEIGHT if i == 0 else 1.0 for i in range(n)]
+    total = sum(weights)
+    for i in range(n):
+        spoil(i, i, typo * (1.0 - TRANSPOSITION_SHARE) * weights[i] / total)
+        spoil(i, min(i + 1, n - 1), typo * TRANSPOSITION_SHARE * weights[i] / total)
+    for i in accent_at:
+        spoil(i, i, accent / len(accent_at))
     ending_state = PREFIX if wild else 0  # "Childhoods" for "Childhood's": only "Childh*" survives
     states[ending_state] = states.get(ending_state, 0.0) + ending
     states[0] = states.get(0, 0.0) + absent
@@ -268,24 +327,72 @@ class Planner:
                     out.append(probe)
         return out
 
-    def next_probe(self) -> Probe | None:
-        """The search with the best success chance x narrowness^2 (ties: narrower, fewer probes)."""
-        terms = self._failure_terms()
+    def _pool(self) -> list[tuple[float, Probe]]:
+        """(narrowness, search) for every candidate, narrowest first, so that a scan can stop as
+        soon as even certain success could not beat the best found so far."""
+        pool = [(self.narrowness(probe), probe) for probe in self.candidates()]
+        pool.sort(key=lambda row: (-row[0], len(row[1])))
+        return pool
+
+    def _best(
+        self, terms: list[tuple[float, dict[int, int]]], power: int, pool: list[tuple[float, Probe]], limit: int = 1
+    ) -> list[tuple[float, float, int, float, Probe]]:
+        """The `limit` searches with the best success chance x narrowness^power, best first (ties:
+        narrower, fewer probes), as (utility, narrowness, -probes, success chance, search)."""
         den = sum(sign * self._chance(need) for sign, need in terms)
         if den <= 1e-12:
-            return None
-        best: Probe | None = None
-        best_key = (1e-6, 0.0, 0)
-        for probe in self.candidates():
-            narrow = self.narrowness(probe)
-            if narrow * narrow <= best_key[0]:
-                continue  # cannot win even if certain to succeed
+            return []
+        top: list[tuple[float, float, int, float, Probe]] = []
+        for narrow, probe in pool:
+            fit = narrow**power
+            if len(top) == limit and fit <= top[-1][0]:
+                break  # the pool is narrowest first: nothing later can do better
+            if probe in self.sent or any(set(probe) <= set(b) for b in self.broad):
+                continue
             num = sum(sign * self._chance(_merge(need, probe)) for sign, need in terms)
-            utility = max(0.0, num / den) * narrow * narrow
-            key = (round(utility, 9), narrow, -len(probe))
-            if key > best_key:
-                best, best_key = probe, key
-        return best
+            success = max(0.0, num / den)
+            utility = round(success * fit, 9)
+            if utility <= 1e-6:
+                continue
+            top.append((utility, narrow, -len(probe), success, probe))
+            top.sort(key=lambda row: row[:3], reverse=True)
+            del top[limit:]
+        return top
+
+    def next_probe(self, remaining: int = 2) -> Probe | None:
+        """The next search, for success chance x narrowness^2, looking one failure ahead.
+
+        On the last request (`remaining` 1) x narrowness only: nothing is left to learn from a
+        failure, so only the chance that the work comes back counts, and a broader search that
+        holds it beats a narrow one that probably does not. Before that, each of the few searches
+        with the best immediate value is also credited with the best search that would follow
+        its failure, so that the budget is not spent on near-duplicates ("Projct Hail", then
+        "Projct Marry", ...) when two words are wrong."""
+        terms = self._failure_terms()
+        pool = self._pool()
+        if remaining <= 1:
+            best = self._best(terms, 1, pool)
+            return best[0][4] if best else None
+        shortlist = self._best(terms, 2, pool, LOOKAHEAD_WIDTH)
+        if not shortlist:
+            return None
+        next_power = 1 if remaining - 1 <= 1 else 2
+        best_probe, best_value = shortlist[0][4], -1.0
+        for utility, _narrow, _neg, success, probe in shortlist:
+            after = 0.0
+            if success < 1.0 - 1e-9:
+                self.failed.append(probe)
+                self.sent.append(probe)
+                try:
+                    follow = self._best(self._failure_terms(), next_power, pool)
+                finally:
+                    self.failed.pop()
+                    self.sent.pop()
+                after = follow[0][0] if follow else 0.0
+            value = utility + (1.0 - success) * after
+            if value > best_value + 1e-9:
+                best_probe, best_value = probe, value
+        return best_probe
 
     def record(self, probe: Probe, *, overflowed: bool) -> None:
         """After a search that did not find the work: it failed, or it overflowed one page."""
