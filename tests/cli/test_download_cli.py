@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import pytest
 
@@ -77,3 +78,26 @@ def test_pause_resume_remove_refused_then_forced(swarm, mam, tmp_path):
     assert mam("remove", h[:8], "--force", "--delete-data").returncode == 0
     assert json.loads(mam("status", "--json").stdout) == []
     assert not any((tmp_path / "d").rglob("*.epub"))
+
+
+def test_ctrl_c_in_seed_saves_and_exits_cleanly(swarm, mam, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from tests.cli.conftest import MAM
+
+    tid = _tid(mam, "frankenstein")
+    assert mam("get", str(tid), "--download", "--to", str(tmp_path / "d"), timeout=120).returncode == 0
+    env = dict(os.environ, COLUMNS="200")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        proc = subprocess.Popen([MAM, "seed", "--forever"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        deadline = time.monotonic() + 30
+        while "(mam seed)" not in mam("status", env=env).stdout:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.3)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130 and "Traceback" not in err, err
+        assert "not running" in mam("status", env=env).stdout  # the lock was released

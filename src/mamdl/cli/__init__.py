@@ -22,4 +22,10 @@ __all__ = ["app", "main", "account", "sandbox", "search", "torrents"]
 
 
 def main() -> None:
+    import signal
+
+    def _terminate(signum, frame):  # SIGTERM (systemd, kill) ends like Ctrl-C: state saved, lock released
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     app()
