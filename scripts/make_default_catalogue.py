@@ -462,7 +462,6 @@ def build() -> list[dict]:
             "owner_name": owner_name,
             "description": book["desc"],
             "isbn": book.get("isbn", "") if lang_code == "ENG" else "",
-            "cat": f'<div class="cat{category}"></div>',
         }
         # Loose typing, as on the real site: some counters arrive as strings.
         if rng.random() < 0.5:

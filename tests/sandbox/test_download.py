@@ -8,6 +8,7 @@ import fastbencode
 import pytest
 
 from mamdl.sandbox import Sandbox
+from mamdl.sandbox.catalogue import parse_size
 from mamdl.sandbox.payloads import info_hash_of
 
 from .conftest import Http
@@ -152,3 +153,12 @@ def test_sandbox_instances_share_nothing(tmp_path):
     with Sandbox(data_dir=tmp_path / "a") as a, Sandbox(data_dir=tmp_path / "b") as b:
         assert a.port != b.port and a.mam_id != b.mam_id and a.passkey != b.passkey
         assert Http(a).get("/jsonLoad.php", cookie=b.mam_id).status_code == 403
+
+
+def test_honest_sizes_show_what_will_really_be_downloaded(tmp_path):
+    with Sandbox(data_dir=tmp_path, honest_sizes=True, payload_scale=0.5) as sb:
+        http = Http(sb)
+        row = http.search({"text": "project hail mary", "main_cat": ["13"]})["data"][0]
+        assert row["size"].endswith("MiB") and float(row["size"].split()[0]) < 10
+        real = sum(f.size for f in sb.payload_files(int(row["id"])))
+        assert abs(parse_size(row["size"]) - real) < 0.01 * 2**20

@@ -101,9 +101,15 @@ def test_control_session_endpoint(http, sb):
     assert http.get("/jsonLoad.php", cookie="chosen").status_code == 200
 
 
-def test_request_log_never_holds_the_cookie_or_passkey(http, sb):
+def test_request_log_never_holds_the_cookie_passkey_or_dl_hash(http, sb):
     http.get("/jsonLoad.php")
     http.get(f"/announce?passkey={sb.passkey}&info_hash=x")
+    http.get(f"/tracker.php/{sb.passkey}/announce?info_hash=x")
+    tid = sb.catalogue.entries[0].id
+    http.get(f"/tor/download.php/{sb.dl_hash(tid)}", params={"tid": tid})
     text = http.client.get("/_sandbox/requests").text
-    assert sb.mam_id not in text and sb.passkey not in text
-    assert [r["path"] for r in sb.requests()] == ["/jsonLoad.php", "/announce"]
+    assert sb.mam_id not in text and sb.passkey not in text and sb.dl_hash(tid) not in text
+    paths = [r["path"] for r in http.client.get("/_sandbox/requests").json()]
+    assert paths[:4] == ["/jsonLoad.php", "/announce", "/tracker.php/<passkey>/announce", "/tor/download.php/<dl>"]
+    without = [r["path"] for r in http.client.get("/_sandbox/requests", params={"announces": "0"}).json()]
+    assert without == ["/jsonLoad.php", "/tracker.php/<passkey>/announce", "/tor/download.php/<dl>"]

@@ -202,3 +202,15 @@ def test_leecher_is_never_told_about_the_sandbox_seeder(sb, http, torrent):
     assert set(user_view) == {("127.0.0.1", 40001), ("127.0.0.1", 40002)}
     leech_view = _peers(Announcer(http, leecher.passkey, 50009)(ih, left=100, event="started")[b"peers"])
     assert leech_view == [("127.0.0.1", 50001)]
+
+
+def test_torrents_from_an_earlier_run_stay_registered_and_seeded(tmp_path):
+    with Sandbox(data_dir=tmp_path) as first:
+        entry = first.catalogue.entries[2]
+        ih = first.store.ensure(entry).info_hash
+    with Sandbox(data_dir=tmp_path, announce_interval=2) as second:
+        assert second.store.get(entry.id) is None
+        reply = Announcer(Http(second), second.passkey, 50001)(ih, left=10, event="started")
+        assert b"failure reason" not in reply
+        assert entry.id in second.swarm.status()["seeding"]
+        assert _peers(reply[b"peers"]) == [("127.0.0.1", second.swarm.seeder_port)]

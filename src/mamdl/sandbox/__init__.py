@@ -9,11 +9,11 @@ Public API
 `Sandbox(catalogue=None, *, port=0, data_dir=None, mam_id=None, passkey=None,
          satisfy_seconds=259200, inactive_seconds=900, hnr_seconds=2592000, announce_interval=5,
          rotate_every=5, grace=60, seedbox_window=3600, payload_scale=1.0, leecher=False,
-         leecher_pause=2.0, corrupt_peer=False, allowed_clients=("-LT","-qB","-TR","A2-","-DE"),
-         user=None, start=True)`
+         leecher_pause=2.0, corrupt_peer=False, seeder_rate_limit=0, honest_sizes=False,
+         allowed_clients=("-LT","-qB","-TR","A2-","-DE"), user=None, start=True)`
     Context manager. `.base_url`, `.mam_id` (current), `.passkey`, `.announce_url`, `.requests()`,
     `.clear_requests()`, `.add_fault(kind, **spec)`, `.clear_faults()`, `.reset()`,
-    `.new_session()`, `.rotate_cookie()`, `.set_user(**fields)`, `.configure(**timing)`,
+    `.new_session()`, `.rotate_cookie()`, `.announce_url_for(passkey)`, `.set_user(**fields)`, `.configure(**timing)`,
     `.add_snatch(tid, age=, seeded=, left=, active=)`, `.user_info()`, `.state_snapshot()`,
     `.wedge_spends()`, `.payload(tid)`, `.payload_files(tid)` (paths + SHA-256),
     `.torrent_bytes(tid)`, `.info_hash(tid)`, `.dl_hash(tid)`, `.close()`.

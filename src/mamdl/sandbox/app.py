@@ -23,12 +23,12 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from mamdl.sandbox.catalogue import Catalogue, catalogue_from_data, load_catalogue
+from mamdl.sandbox.catalogue import Catalogue, catalogue_from_data, format_size, load_catalogue
 from mamdl.sandbox.cookies import SessionCookies
-from mamdl.sandbox.faults import Fault, FaultBook, FaultError, parse_fault
-from mamdl.sandbox.payloads import Payload, PayloadFile, PayloadStore, with_announce
+from mamdl.sandbox.faults import Fault, FaultBook, parse_fault
+from mamdl.sandbox.payloads import Payload, PayloadFile, PayloadStore, plan_payload, with_announce
 from mamdl.sandbox.server import SandboxHTTPServer, dl_hash, serve_in_thread
-from mamdl.sandbox.state import GiB, Account, AccountState, Timing
+from mamdl.sandbox.state import Account, AccountState, Timing
 from mamdl.sandbox.swarm import Swarm
 from mamdl.sandbox.tracker import DEFAULT_ALLOWED_CLIENTS, Tracker
 
@@ -61,6 +61,8 @@ class Sandbox:
             second seeder.
         seeder_rate_limit: the sandbox seeder's upload limit in bytes/s (0 = none); a slow seeder
             makes progress visible in demos and lets the corrupt peer's pieces arrive first.
+        honest_sizes: search rows show the size of the generated payload (what a client will
+            really download) instead of the catalogue's realistic listed size.
         allowed_clients: peer-id prefixes the tracker accepts; None accepts every client.
         user: initial values for the user's account (username, uid, classname, wedges, seedbonus,
             base_uploaded, base_downloaded, vip_until, unsat_limit, seedbox_allowed, ...).
@@ -87,6 +89,7 @@ class Sandbox:
         leecher_pause: float = 2.0,
         corrupt_peer: bool | Iterable[int] = False,
         seeder_rate_limit: int = 0,
+        honest_sizes: bool = False,
         allowed_clients: Iterable[str] | None = DEFAULT_ALLOWED_CLIENTS,
         user: dict[str, Any] | None = None,
         start: bool = True,
@@ -97,6 +100,8 @@ class Sandbox:
             self.catalogue = catalogue_from_data(catalogue, source="<in-memory catalogue>")
         else:
             self.catalogue = load_catalogue(catalogue)
+        if honest_sizes:
+            self._use_payload_sizes(payload_scale)
         self.sizes = {e.id: e.size_bytes for e in self.catalogue.entries}
         self._own_data_dir = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="mamdl-sandbox-")) if data_dir is None else Path(data_dir)
@@ -121,7 +126,7 @@ class Sandbox:
         self.tracker = Tracker(
             self.state, self.catalogue, self.store, self.timing,
             allowed_clients=tuple(allowed_clients) if allowed_clients is not None else None,
-            on_user_seeding=self._user_seeding,
+            on_user_seeding=self._user_seeding, resolve_hash=self._tid_for_announce,
         )
         self.swarm = Swarm(
             state=self.state, tracker=self.tracker, store=self.store, announce_url=self.announce_url_for,
@@ -136,6 +141,13 @@ class Sandbox:
         self.closed = False
         if start:
             self.start()
+
+    def _use_payload_sizes(self, scale: float) -> None:
+        """Rows (and size filters/sorts) show the generated payload's size instead of the listed one."""
+        for entry in self.catalogue.entries:
+            total = plan_payload(entry, scale).total_size
+            entry.row = {**entry.row, "size": format_size(total)}
+            entry.size_bytes = total
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -339,6 +351,22 @@ class Sandbox:
 
     # ------------------------------------------------------------------ misc
 
+    def _tid_for_announce(self, info_hash: str) -> int | None:
+        """The torrent behind an announced info-hash; a payload an earlier run left in the data
+        dir is loaded and seeded again on the spot (a client may have seeded across a restart)."""
+        tid = self.store.tid_for_hash(info_hash)
+        if tid is None or self.catalogue.get(tid) is None:
+            return None
+        if self.store.get(tid) is None:
+            try:
+                payload = self.payload(tid)
+            except Exception:  # an unreadable leftover must not break the announce
+                log.exception("could not reload payload %s", tid)
+                return None
+            if payload.info_hash != info_hash:
+                return None  # the catalogue or scale changed since: that torrent no longer exists
+        return tid
+
     def _user_seeding(self, info_hash: str) -> None:
         self.swarm.user_seeding(info_hash)
 
@@ -362,4 +390,4 @@ class Sandbox:
         }
 
 
-__all__ = ["Sandbox", "FaultError", "GiB"]
+__all__ = ["Sandbox"]

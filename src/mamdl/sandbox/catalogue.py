@@ -55,6 +55,15 @@ def parse_size(value: Any) -> int | None:
     return int(round(float(m.group(1).replace(",", "")) * _SIZE_UNITS[unit]))
 
 
+def format_size(n: float) -> str:
+    """Bytes as MAM's search rows print them: "350.50 MiB"."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{int(n)} B" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+    return f"{n:.2f} GiB"  # pragma: no cover
+
+
 def _int(value: Any, default: int = 0) -> int:
     if value is None or value == "":
         return default
@@ -127,6 +136,8 @@ class Entry:
     vip: bool
     fl_vip: bool
     catname: str = ""
+    listed_size: int = 0
+    """The size the catalogue lists; payload sizes derive from it even when rows show another."""
     tags: str = ""
     description: str = ""
     words_cache: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
@@ -259,6 +270,7 @@ def _entry(row: Any, index: int, source: str) -> Entry:
         category=_int(row.get("category")),
         language=_int(row.get("language")),
         size_bytes=size,
+        listed_size=size,
         added=str(added),
         added_ts=added_dt.timestamp(),
         authors=_info_names(row.get("author_info")),

@@ -47,7 +47,8 @@ def serve(
     """Run the sandbox in the foreground until SIGINT/SIGTERM or `stop_event` is set.
 
     Every keyword is passed to `Sandbox` (see its docstring); `options` takes the rarer ones
-    (hnr_seconds, seedbox_window, leecher_pause, allowed_clients, user).
+    (hnr_seconds, seedbox_window, leecher_pause, seeder_rate_limit, honest_sizes, allowed_clients,
+    user).
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grace", type=float, default=60.0, help="seconds an old mam_id stays valid")
     parser.add_argument("--announce-interval", type=int, default=5)
     parser.add_argument("--payload-scale", type=float, default=1.0)
+    parser.add_argument("--honest-sizes", action="store_true", help="search rows show the real (scaled-down) payload sizes")
+    parser.add_argument("--seeder-rate-limit", type=int, default=0, help="seeder upload limit in bytes/s (0: none)")
     args = parser.parse_args(argv)
     try:
         serve(
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             corrupt_peer=args.corrupt_peer, mam_id=args.mam_id, satisfy_seconds=args.satisfy_seconds,
             inactive_seconds=args.inactive_seconds, rotate_every=args.rotate_every, grace=args.grace,
             announce_interval=args.announce_interval, payload_scale=args.payload_scale,
+            honest_sizes=args.honest_sizes, seeder_rate_limit=args.seeder_rate_limit,
         )
     except MamdlError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -122,7 +122,7 @@ def plan_payload(entry: Entry, scale: float = 1.0) -> PayloadPlan:
     base = safe_name(f"{entry.author_line} - {entry.title}")
     title = safe_name(entry.title)
     if entry.is_audio:
-        total = (4 * MiB + _fraction(entry.size_bytes, 64 * MiB, 2048 * MiB) * 12 * MiB) * scale
+        total = (4 * MiB + _fraction(entry.listed_size or entry.size_bytes, 64 * MiB, 2048 * MiB) * 12 * MiB) * scale
         ext = next((t for t in entry.filetypes if t in _AUDIO_TYPES), "mp3")
         parts = max(1, min(entry.numfiles, _MAX_AUDIO_PARTS))
         weights = [1.0 + rng.uniform(-0.15, 0.15) for _ in range(parts)]
@@ -132,7 +132,7 @@ def plan_payload(entry: Entry, scale: float = 1.0) -> PayloadPlan:
         return PayloadPlan(name=base, files=files, single_file=False)
     types = entry.filetypes or ["epub"]
     types = list(dict.fromkeys(types))  # dedupe, keep order
-    total = (0.5 * MiB + _fraction(entry.size_bytes, 256 * KiB, 16 * MiB) * 1.5 * MiB) * scale
+    total = (0.5 * MiB + _fraction(entry.listed_size or entry.size_bytes, 256 * KiB, 16 * MiB) * 1.5 * MiB) * scale
     weights = [_EBOOK_WEIGHT.get(t, 1.0) * (1.0 + rng.uniform(-0.05, 0.05)) for t in types]
     sizes = _split(total, weights)
     names = [f"{base}.{t}" for t in types]
@@ -183,6 +183,20 @@ class PayloadStore:
         self._guard = threading.Lock()
         self._made: dict[int, Payload] = {}
         self._by_hash: dict[str, int] = {}
+        self._on_disk: dict[str, int] = self._scan_manifests()
+
+    def _scan_manifests(self) -> dict[str, int]:
+        """info-hash -> tid of payloads a previous run left in this data dir, so a client that
+        kept seeding across a sandbox restart is still recognised (loaded lazily on first use)."""
+        found: dict[str, int] = {}
+        for manifest in (self.root / "payloads").glob("*/manifest.json"):
+            try:
+                data = json.loads(manifest.read_text(encoding="utf-8"))
+                if data.get("version") == GENERATOR_VERSION:
+                    found[str(data["info_hash"])] = int(data["tid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return found
 
     def _lock(self, tid: int) -> threading.Lock:
         with self._guard:
@@ -193,7 +207,9 @@ class PayloadStore:
         return self._made.get(tid)
 
     def tid_for_hash(self, info_hash: str) -> int | None:
-        return self._by_hash.get(info_hash.lower())
+        """The torrent id of a payload made in this run, or left on disk by an earlier one."""
+        info_hash = info_hash.lower()
+        return self._by_hash.get(info_hash, self._on_disk.get(info_hash))
 
     def generated(self) -> list[Payload]:
         return list(self._made.values())

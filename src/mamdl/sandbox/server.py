@@ -5,12 +5,14 @@ cookie and answer in MAM's formats (including its quirks: zero results is an err
 expired session is HTTP 403 with an HTML "Error, you are not signed in" body). Faults queued in
 `FaultBook` are applied before the cookie check, the way a proxy or rate limiter in front of the
 site would. Every MAM/tracker request is recorded (time, path, method, status; never the query
-string, which may hold a passkey, and never the cookie) for tests to inspect.
+string, which may hold a passkey, never the cookie, and `<dl>` instead of a download hash) for
+tests to inspect.
 
 Control endpoints (not MAM's; no cookie needed):
 
     GET    /_sandbox/info          base_url, mam_id (current), passkey, announce_url, settings
-    GET    /_sandbox/requests      recorded requests [{t, path, method, status}]
+    GET    /_sandbox/requests      recorded requests [{t, path, method, status}]; ?announces=0
+                                   leaves out tracker announces
     DELETE /_sandbox/requests      forget them
     POST   /_sandbox/faults        queue a fault (object) or several (list); see faults.py
     GET    /_sandbox/faults        pending faults
@@ -155,7 +157,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
         that is not in the log yet)."""
         if self._record and not self._logged:
             self._logged = True
-            self.sb.log_request(self._t, self._path, self._method, self._status)
+            path = self._path
+            if path.startswith(DOWNLOAD_PATH + "/"):
+                path = DOWNLOAD_PATH + "/<dl>"  # the dl hash is a per-user credential too
+            elif path.startswith("/tracker.php/"):
+                path = "/tracker.php/<passkey>/announce"
+            self.sb.log_request(self._t, path, self._method, self._status)
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self._status = status
@@ -389,7 +396,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if name == "info" and method == "GET":
                 self._json(sb.info())
             elif name == "requests" and method == "GET":
-                self._json(sb.requests())
+                announces = (self._params().get("announces") or ["1"])[0] not in ("0", "false", "no")
+                self._json(sb.requests(include_announces=announces))
             elif name == "requests" and method == "DELETE":
                 sb.clear_requests()
                 self._json({"ok": True})

@@ -54,6 +54,9 @@ def loopback_settings(user_agent: str) -> dict[str, Any]:
         #   moment before destroying it: the destructor holds the GIL, so the sandbox cannot answer
         #   the `stopped` announce and the destructor waits this long.
         "unchoke_slots_limit": -1,
+        # Recover fast when a peer (e.g. a banned corrupt one) leaves requests hanging.
+        "request_timeout": 5,
+        "piece_timeout": 5,
         "user_agent": user_agent,
         "alert_mask": 0,
     }

@@ -83,6 +83,7 @@ class Tracker:
         *,
         allowed_clients: tuple[str, ...] | None = DEFAULT_ALLOWED_CLIENTS,
         on_user_seeding: Callable[[str], None] | None = None,
+        resolve_hash: Callable[[str], int | None] | None = None,
     ) -> None:
         self.state = state
         self.catalogue = catalogue
@@ -90,6 +91,7 @@ class Tracker:
         self.timing = timing
         self.allowed_clients = allowed_clients
         self.on_user_seeding = on_user_seeding
+        self.resolve_hash = resolve_hash or store.tid_for_hash
         self._lock = threading.Lock()
         self.swarms: dict[str, dict[tuple[str, str, int], Peer]] = {}
         self._baselines: dict[tuple[str, str, bytes], tuple[int, int]] = {}
@@ -147,7 +149,7 @@ class Tracker:
         if len(raw_hash) != 20:
             return failure("Invalid info_hash", interval)
         info_hash = raw_hash.hex()
-        tid = self.store.tid_for_hash(info_hash)
+        tid = self.resolve_hash(info_hash)
         entry = self.catalogue.get(tid) if tid is not None else None
         if entry is None:
             return failure(UNREGISTERED, interval)
