@@ -1,0 +1,809 @@
+#!/usr/bin/env python3
+"""mamdl benchmarks: download throughput against aria2, Transmission and qBittorrent on loopback,
+the machine's physical limit, engine tuning, memory per seeded torrent, CLI start-up, ranking.
+
+    ./dev bench [--quick]            (or .venv/bin/python bench/run.py ...)
+
+Writes bench/results/latest.json, latest.md and throughput.png, and prints the tables. Everything
+stays on 127.0.0.1; every process it starts is stopped at the end (also on Ctrl-C or failure) and
+its temporary directory removed. See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "src"))
+
+from _clients import ALL_CLIENTS, Client, ClientError, Mamdl  # noqa: E402
+from _util import (  # noqa: E402
+    PROCS, MiB, Payload, dumps, fmt, install_signal_handlers, make_payload, summary, verify,
+)
+
+RESULTS = HERE / "results"
+APT_PACKAGES = {"aria2c": "aria2", "transmission-daemon": "transmission-daemon", "qbittorrent-nox": "qbittorrent-nox"}
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# ============================================================================ setup
+
+def ensure_clients(no_install: bool) -> dict[str, str]:
+    """Install missing clients with apt (as root). Returns notes for the clients still missing."""
+    missing = [b for b in APT_PACKAGES if shutil.which(b) is None]
+    notes: dict[str, str] = {}
+    if not missing:
+        return notes
+    pkgs = [APT_PACKAGES[b] for b in missing]
+    if no_install:
+        return {b: "not installed (--no-install)" for b in missing}
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return {b: f"not installed and cannot install (need root and apt-get): apt-get install {APT_PACKAGES[b]}"
+                for b in missing}
+    log(f"installing {' '.join(pkgs)} with apt-get (one-time) ...")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.run(["apt-get", "install", "-y", "-qq", *pkgs], env=env, capture_output=True, text=True)
+    if p.returncode != 0:  # try one by one, so one broken package does not cost the others
+        for pkg in pkgs:
+            subprocess.run(["apt-get", "install", "-y", "-qq", pkg], env=env, capture_output=True, text=True)
+    for b in missing:
+        if shutil.which(b) is None:
+            notes[b] = f"apt-get install {APT_PACKAGES[b]} failed; skipped"
+            log(f"  ! {b}: install failed, that client is skipped")
+    # (A system service the package may have started is left alone: this benchmark runs its own
+    # instances with their own config directories and ports.)
+    return notes
+
+
+def machine_info(tmp: Path) -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    fs = ""
+    try:
+        out = subprocess.run(["df", "-T", str(tmp)], capture_output=True, text=True).stdout.splitlines()
+        if len(out) > 1:
+            parts = out[1].split()
+            fs = f"{parts[1]} on {parts[0]}"
+    except OSError:
+        pass
+    from importlib import metadata
+
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "mem_mib": mem, "kernel": platform.release(),
+        "python": platform.python_version(), "libtorrent": metadata.version("libtorrent"),
+        "mamdl": metadata.version("mamdl"), "tmp_fs": fs, "tmp_dir": str(tmp),
+    }
+
+
+# ============================================================================ physical limit
+
+def physical_limit(dest_dir: Path, size: int, repeats: int) -> dict[str, Any]:
+    """Write `size` bytes to a new file on the benchmark's disk, then SHA-1 them in piece-sized
+    chunks; limit = size / (write time + hash time). The write is timed without fsync (as the
+    clients do: they leave the data in the page cache) and, separately, with fsync."""
+    import hashlib
+
+    buf = os.urandom(16 * MiB)
+    mv = memoryview(buf)
+    write_s, fsync_s, sha1_s = [], [], []
+    for i in range(repeats):
+        p = dest_dir / f"physical-{i}.bin"
+        t0 = time.perf_counter()
+        with open(p, "wb") as f:
+            left = size
+            while left:
+                n = min(left, len(buf))
+                f.write(mv[:n])
+                left -= n
+            t1 = time.perf_counter()
+            f.flush()
+            os.fsync(f.fileno())
+            t2 = time.perf_counter()
+        write_s.append(t1 - t0)
+        fsync_s.append(t2 - t0)
+        p.unlink()
+        os.sync()
+        h_t0 = time.perf_counter()
+        piece = 512 * 1024
+        left = size
+        while left:
+            for off in range(0, min(left, len(buf)), piece):
+                hashlib.sha1(mv[off:off + piece]).digest()
+            left -= min(left, len(buf))
+        sha1_s.append(time.perf_counter() - h_t0)
+    mib = size / MiB
+    w, wf, h = statistics.median(write_s), statistics.median(fsync_s), statistics.median(sha1_s)
+    return {
+        "size_mib": mib,
+        "write_mibps": mib / w,
+        "write_fsync_mibps": mib / wf,
+        "sha1_mibps": mib / h,
+        "limit_mibps": mib / (w + h),
+        "limit_fsync_mibps": mib / (wf + h),
+        # Writing and hashing overlap on two cores, so a client can beat the serial figure; this
+        # is the bound if they overlapped perfectly (and the network copy cost nothing).
+        "overlapped_bound_mibps": mib / max(w, h),
+        "repeats": repeats,
+    }
+
+
+# ============================================================================ throughput
+
+def multi_sizes(total: int, n: int, seed: int = 11) -> list[int]:
+    """An audiobook-like layout: n-1 chapter files of uneven size and a small cover, summing to
+    total (no empty files: Transmission 3.00 does not create them)."""
+    rng = random.Random(seed)
+    cover = min(300 * 1024, total // 100)
+    weights = [rng.uniform(0.5, 1.5) for _ in range(n - 1)]
+    rest = total - cover
+    sizes = [int(rest * w / sum(weights)) for w in weights]
+    sizes[-1] += rest - sum(sizes)
+    return sizes + [cover]
+
+
+def proc_cpu_s(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class Swarm:
+    """The tracker and the seeder, shared by every run."""
+
+    def __init__(self, tmp: Path, seeder_disk_io: str) -> None:
+        from _seeder import Seeder
+        from _tracker import Tracker
+
+        self.tmp = tmp
+        self.tracker = Tracker(interval=2)
+        self.seeder = Seeder(seeder_disk_io)
+        self.payloads: dict[str, Payload] = {}
+        self.torrent_paths: dict[str, Path] = {}
+
+    def add_payload(self, key: str, name: str, sizes: list[int]) -> Payload:
+        t0 = time.monotonic()
+        pl = make_payload(self.tmp / "source" / key, name, sizes, self.tracker.url)
+        tp = self.tmp / "source" / f"{key}.torrent"
+        tp.write_bytes(pl.torrent)
+        os.sync()  # the source's writeback must not land in the middle of a timed run
+        self.seeder.add(pl)
+        self.payloads[key], self.torrent_paths[key] = pl, tp
+        log(f"  payload {key}: {len(pl.files)} file(s), {pl.size / MiB:.0f} MiB, pieces of "
+            f"{pl.piece_length // 1024} KiB, v1-only, private ({time.monotonic() - t0:.1f} s to make and seed)")
+        return pl
+
+    def close(self) -> None:
+        try:
+            self.seeder.close()
+        finally:
+            self.tracker.close()
+
+
+def one_run(swarm: Swarm, client: Client, key: str, tag: str) -> dict[str, Any]:
+    pl, tp = swarm.payloads[key], swarm.torrent_paths[key]
+    wd = swarm.tmp / "runs" / tag
+    dest = wd / "data"
+    dest.mkdir(parents=True)
+    rec: dict[str, Any] = {"client": client.name, "variant": key, "tag": tag}
+    timeout = 60 + pl.size / (4 * MiB)
+    try:
+        client.start(wd, dest, tp)
+        fb = swarm.seeder.first_byte_watch()
+        pid = client.proc.pid if client.proc else None
+        cpu0 = proc_cpu_s(pid) if pid else None
+        t_add = time.monotonic()
+        client.add(pl, tp, dest)
+        client.kick(swarm.seeder, pl)
+        client.wait_done(timeout)
+        t_done = time.monotonic()
+        cpu1 = proc_cpu_s(pid) if pid else None
+        fb.stop()
+        t_first = fb.t_first if fb.t_first is not None and fb.t_first < t_done else t_add
+        mib = pl.size / MiB
+        rec.update({
+            "mibps": mib / (t_done - t_first),
+            "mibps_from_add": mib / (t_done - t_add),
+            "seconds": t_done - t_first,
+            "ttfb_s": t_first - t_add,
+            "seeder_sent_mib": fb.sent / MiB,
+            "cpu_s_per_gib": (cpu1 - cpu0) * 1024 / mib if cpu0 is not None and cpu1 is not None else None,
+        })
+    except Exception as exc:  # noqa: BLE001 - one failed run must not end the benchmark
+        rec["error"] = str(exc)[:500]
+    finally:
+        client.stop()
+    if isinstance(client, Mamdl) and client.maxrss_kib:
+        rec["maxrss_mib"] = client.maxrss_kib / 1024
+        for k in ("rssanon", "rssfile"):
+            if f"{k}_kib" in client.done_info:
+                rec[f"{k}_peak_mib"] = client.done_info[f"{k}_kib"] / 1024
+    if "error" not in rec:
+        bad = verify(pl, dest)
+        if bad:
+            rec["error"] = f"verification failed: {bad}"
+            rec["verified"] = False
+        else:
+            rec["verified"] = True
+    shutil.rmtree(wd, ignore_errors=True)
+    swarm.tracker.forget_except(swarm.seeder.port)
+    os.sync()
+    return rec
+
+
+def describe(rec: dict[str, Any]) -> str:
+    if "error" in rec:
+        return f"FAILED: {rec['error']}"
+    cpu = f", CPU {rec['cpu_s_per_gib']:.1f} s/GiB" if rec.get("cpu_s_per_gib") is not None else ""
+    rss = f", peak RSS {rec['maxrss_mib']:.0f} MiB" if rec.get("maxrss_mib") else ""
+    return (f"{rec['mibps']:6.0f} MiB/s ({rec['seconds']:.2f} s after first byte at +{rec['ttfb_s']:.2f} s; "
+            f"{rec['mibps_from_add']:.0f} MiB/s from add{cpu}{rss}) verified")
+
+
+def stats_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in runs if "error" not in r]
+    s = summary([r["mibps"] for r in ok])
+    out = {
+        "median_mibps": s["median"], "min_mibps": s["min"], "max_mibps": s["max"],
+        "median_mibps_from_add": summary([r["mibps_from_add"] for r in ok])["median"],
+        "median_ttfb_s": summary([r["ttfb_s"] for r in ok])["median"],
+        "median_cpu_s_per_gib": summary([r["cpu_s_per_gib"] for r in ok if r.get("cpu_s_per_gib") is not None])["median"],
+        "ok": len(ok), "failed": len(runs) - len(ok),
+        "runs": runs,
+    }
+    rss = [r["maxrss_mib"] for r in ok if r.get("maxrss_mib")]
+    if rss:
+        out["median_peak_rss_mib"] = statistics.median(rss)
+    for k in ("rssanon", "rssfile"):
+        v = [r[f"{k}_peak_mib"] for r in ok if r.get(f"{k}_peak_mib") is not None]
+        if v:
+            out[f"median_{k}_peak_mib"] = statistics.median(v)
+    return out
+
+
+def throughput(swarm: Swarm, clients: list[type[Client]], keys: list[str], rounds: int) -> dict[str, Any]:
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {c.name: {k: [] for k in keys} for c in clients}
+    for r in range(1, rounds + 1):
+        for key in keys:
+            for cls in clients:  # interleaved: A B C D, A B C D, ...
+                rec = one_run(swarm, cls(), key, f"{cls.name}-{key}-{r}")
+                rec["round"] = r
+                runs[cls.name][key].append(rec)
+                log(f"  round {r} {key:6s} {cls.name:12s} {describe(rec)}")
+    out: dict[str, Any] = {}
+    for name, by_key in runs.items():
+        main = stats_of(by_key[keys[0]])
+        for key in keys[1:]:
+            main[key] = stats_of(by_key[key])
+        out[name] = main
+    return out
+
+
+TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    # (label, EngineConfig overrides, raw libtorrent settings EngineConfig does not expose)
+    ("default (posix)", {}, {}),
+    ("disk_io=pread", {"disk_io": "pread"}, {}),
+    ("disk_io=mmap", {"disk_io": "mmap"}, {}),
+    ("status_interval=0.1, store_interval=0.25", {"status_interval": 0.1, "store_interval": 0.25}, {}),
+    ("pread + lt max_queued_disk_bytes=16 MiB (not in EngineConfig)", {"disk_io": "pread"},
+     {"max_queued_disk_bytes": 16 * MiB}),
+    ("posix + lt hashing_threads=2 (not in EngineConfig)", {}, {"hashing_threads": 2}),
+    ("posix + lt max_out_request_queue=1500 (not in EngineConfig)", {}, {"max_out_request_queue": 1500}),
+    ("posix + lt aio_threads=4 (not in EngineConfig)", {}, {"aio_threads": 4}),
+]
+
+
+def tuning(swarm: Swarm, key: str, rounds: int, variants: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in variants}
+    for r in range(1, rounds + 1):
+        for i, (label, cfg, extra) in enumerate(variants):
+            client = Mamdl(cfg, extra, label=label)
+            rec = one_run(swarm, client, key, f"tune{i}-{key}-{r}")
+            rec["round"] = r
+            runs[label].append(rec)
+            log(f"  round {r} {label:58s} {describe(rec)}")
+    out: dict[str, Any] = {}
+    for label, cfg, extra in variants:
+        s = stats_of(runs[label])
+        s["engine_config"] = cfg
+        s["libtorrent_settings"] = extra
+        out[label] = s
+    return out
+
+
+# ============================================================================ memory
+
+def memory(tmp: Path, counts: list[int], settle: float) -> dict[str, Any]:
+    """Peak RSS of a process running mamdl's Engine that seeds N small torrents (1 MiB epub-like
+    single files, private, v1-only), each count in a fresh process."""
+    from _tracker import Tracker
+
+    n_max = max(counts)
+    tracker = Tracker(interval=1800)
+    base = tmp / "memory"
+    try:
+        items: list[list[str]] = []
+        for i in range(n_max):
+            pl = make_payload(base / "data", f"book-{i:03d}.epub", [1 * MiB], tracker.url, piece_length=256 * 1024)
+            tp = base / "torrents" / f"book-{i:03d}.torrent"
+            tp.parent.mkdir(parents=True, exist_ok=True)
+            tp.write_bytes(pl.torrent)
+            items.append([str(tp), str(base / "data")])
+        os.sync()
+        out: dict[str, Any] = {}
+        for n in counts:
+            lst = base / f"list-{n}.json"
+            lst.write_text(json.dumps(items[:n]))
+            state = base / f"state-{n}"
+            p = PROCS.start([sys.executable, str(HERE / "_mem_child.py"), str(state), str(lst), str(settle)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                so, se = p.communicate(timeout=240)
+            finally:
+                PROCS.stop(p)
+            if p.returncode != 0:
+                raise RuntimeError(f"memory child for {n} torrents failed: {se.decode(errors='replace')[-500:]}")
+            row = json.loads(so.decode().strip().splitlines()[-1])
+            shutil.rmtree(state, ignore_errors=True)
+            out[str(n)] = {
+                "peak_rss_mib": row["hwm_kib"] / 1024, "rss_mib": row["rss_kib"] / 1024,
+                "engine_started_rss_mib": row["rss_engine_started_kib"] / 1024, "seeding_after_s": row["ready_s"],
+            }
+            log(f"  {n:4d} torrents seeding: peak RSS {row['hwm_kib'] / 1024:6.1f} MiB, now {row['rss_kib'] / 1024:6.1f} MiB "
+                f"(engine alone {row['rss_engine_started_kib'] / 1024:.1f} MiB; all seeding after {row['ready_s']:.1f} s)")
+        lo, hi = str(min(counts)), str(n_max)
+        span = n_max - min(counts)
+        per_peak = (out[hi]["peak_rss_mib"] - out[lo]["peak_rss_mib"]) / span if span else None
+        per_now = (out[hi]["rss_mib"] - out[lo]["rss_mib"]) / span if span else None
+        return {"counts": out, "rss_per_torrent_mib": per_peak, "rss_per_torrent_steady_mib": per_now,
+                "torrent_size_mib": 1, "settle_s": settle}
+    finally:
+        tracker.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# ============================================================================ start-up
+
+def startup(tmp: Path, repeats: int) -> dict[str, Any]:
+    mam = Path(sys.executable).parent / "mam"
+    if not mam.exists():
+        mam = Path(shutil.which("mam") or "mam")
+    home = tmp / "mamdl-home"
+    home.mkdir(parents=True, exist_ok=True)
+    sb = PROCS.start([sys.executable, "-m", "mamdl.sandbox", "--port", "0", "--rotate-every", "0"],
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(tmp))
+    try:
+        env_vals: dict[str, str] = {}
+        deadline = time.monotonic() + 60
+        assert sb.stdout is not None
+        while len(env_vals) < 2:
+            line = sb.stdout.readline().decode()
+            if not line:
+                raise RuntimeError("the sandbox exited before printing MAM_BASE_URL and MAM_ID")
+            m = re.match(r"(MAM_BASE_URL|MAM_ID)=(\S+)", line)
+            if m:
+                env_vals[m.group(1)] = m.group(2)
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sandbox did not start")
+        env = dict(os.environ, **env_vals, MAMDL_HOME=str(home), MAMDL_MIN_INTERVAL="0",
+                   MAMDL_CACHE_TTL_SECONDS="0", NO_COLOR="1")
+
+        def timed(argv: list[str], check_json: bool) -> list[float]:
+            times = []
+            for i in range(repeats + 1):  # the first run warms the OS caches and is not counted
+                t0 = time.perf_counter()
+                p = subprocess.run(argv, env=env, capture_output=True, timeout=60)
+                dt_ = time.perf_counter() - t0
+                if p.returncode != 0:
+                    raise RuntimeError(f"{' '.join(argv[1:])} exited {p.returncode}: {p.stderr.decode()[-300:]}")
+                if check_json:
+                    rows = json.loads(p.stdout)
+                    if not rows:
+                        raise RuntimeError("mam search returned no rows")
+                if i:
+                    times.append(dt_)
+            return times
+
+        helps = timed([str(mam), "--help"], False)
+        searches = timed([str(mam), "search", "-t", "dune", "--json"], True)
+    finally:
+        PROCS.stop(sb)
+    return {
+        "help": statistics.median(helps), "search": statistics.median(searches),
+        "help_runs": helps, "search_runs": searches, "repeats": repeats,
+    }
+
+
+# ============================================================================ search
+
+def search_figures() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    p = subprocess.run([sys.executable, str(HERE / "bench_ranking.py")], capture_output=True, text=True, timeout=300)
+    m = re.search(r"rank\(\) of (\d+) results: cold median ([\d.]+) ms \(max ([\d.]+)\), warm median ([\d.]+) ms", p.stdout)
+    if m:
+        out.update(ranking_results=int(m.group(1)), ranking_ms_1000=float(m.group(2)),
+                   ranking_ms_1000_cold_max=float(m.group(3)), ranking_ms_1000_warm=float(m.group(4)))
+    else:
+        out["ranking_error"] = (p.stdout + p.stderr)[-400:]
+    p = subprocess.run([sys.executable, str(HERE / "ranking_devset.py"), "--in-process"],
+                       capture_output=True, text=True, timeout=600)
+    m = re.search(r"top-1: (\d+)/(\d+) = ([\d.]+)%", p.stdout)
+    if m:
+        out.update(devset_hits=int(m.group(1)), devset_queries=int(m.group(2)),
+                   devset_top1=int(m.group(1)) / int(m.group(2)))
+        m2 = re.search(r"requests per query: max (\d+), mean ([\d.]+)", p.stdout)
+        if m2:
+            out.update(devset_requests_max=int(m2.group(1)), devset_requests_mean=float(m2.group(2)))
+        m3 = re.search(r"time per query: mean (\d+) ms", p.stdout)
+        if m3:
+            out["devset_ms_per_query"] = int(m3.group(1))
+        out["devset_misses"] = [ln.strip() for ln in p.stdout.splitlines() if ln.strip().startswith("miss:")]
+    else:
+        out["devset_error"] = (p.stdout + p.stderr)[-400:]
+    return out
+
+
+# ============================================================================ report
+
+def ratio_text(res: dict[str, Any]) -> tuple[str | None, float | None]:
+    clients = res.get("clients", {})
+    mam = clients.get("mamdl", {}).get("median_mibps")
+    others = {n: c["median_mibps"] for n, c in clients.items() if n != "mamdl" and c.get("median_mibps")}
+    if not mam or not others:
+        return None, None
+    best = max(others, key=others.get)
+    return best, mam / others[best]
+
+
+def markdown(res: dict[str, Any]) -> str:
+    sz = res["sizes"]
+    L: list[str] = []
+    L.append(f"# mamdl benchmarks — {res['date']}{' (quick)' if res['quick'] else ''}")
+    m = res["machine"]
+    L.append("")
+    L.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_mib']} MiB RAM, Linux {m['kernel']}, "
+             f"disk {m['tmp_fs']}; Python {m['python']}, libtorrent {m['libtorrent']} (mamdl {m['mamdl']}).")
+    L.append("")
+    if "clients" in res:
+        L.append(f"## Download throughput (loopback, TCP only, {sz['payload_mib']:.0f} MiB private v1 torrent, "
+                 f"{res['rounds']} interleaved round(s))")
+        L.append("")
+        L.append("MiB/s from the seeder's first payload byte to the client's own completion signal; every run "
+                 "verified by SHA-256 against the source. Multi-file: the same size in "
+                 f"{sz['multi_files']} files.")
+        L.append("")
+        L.append("| client | median MiB/s | min | max | ok runs (single+multi) | multi-file median [min–max] | first byte after add (s) "
+                 "| MiB/s from add | CPU s per GiB |")
+        L.append("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+        for name, c in res["clients"].items():
+            mf = c.get("multi", {})
+            mtxt = (f"{fmt(mf.get('median_mibps'))} [{fmt(mf.get('min_mibps'))}–{fmt(mf.get('max_mibps'))}]"
+                    if mf else "–")
+            fails = c["failed"] + (mf.get("failed", 0) if mf else 0)
+            ok = f"{c['ok']}" + (f"+{mf.get('ok', 0)}" if mf else "") + (f" ({fails} failed)" if fails else "")
+            L.append(f"| {name} ({res['client_versions'].get(name, '')}) | **{fmt(c['median_mibps'])}** | "
+                     f"{fmt(c['min_mibps'])} | {fmt(c['max_mibps'])} | {ok} | {mtxt} | {fmt(c['median_ttfb_s'], 2)} | "
+                     f"{fmt(c['median_mibps_from_add'])} | {fmt(c['median_cpu_s_per_gib'], 1)} |")
+        for n, note in res.get("skipped_clients", {}).items():
+            L.append(f"| {n} | skipped: {note} | | | | | | | |")
+        L.append("")
+        best, ratio = ratio_text(res)
+        if best:
+            L.append(f"**mamdl vs the best other client ({best}): {ratio:.2f}×** (medians).")
+            L.append("")
+    if "physical" in res:
+        p = res["physical"]
+        L.append(f"**Physical limit on this machine: {p['limit_mibps']:.0f} MiB/s** = {p['size_mib']:.0f} MiB written to the "
+                 f"benchmark's disk without fsync ({p['write_mibps']:.0f} MiB/s, page cache, as the clients do) plus "
+                 f"SHA-1 of it in 512 KiB pieces ({p['sha1_mibps']:.0f} MiB/s), done one after the other. "
+                 f"With fsync: writes {p['write_fsync_mibps']:.0f} MiB/s, limit {p['limit_fsync_mibps']:.0f} MiB/s. "
+                 "This is a serial figure: a client overlapping writes and hashing on two cores can exceed it "
+                 f"(perfect overlap would bound it at {p['overlapped_bound_mibps']:.0f} MiB/s).")
+        L.append("")
+    if "tuning" in res:
+        L.append(f"## Engine tuning (mamdl only, {sz['payload_mib']:.0f} MiB single file, {res['tuning_rounds']} "
+                 "interleaved round(s))")
+        L.append("")
+        L.append("| variant | median MiB/s | min | max | CPU s per GiB | peak RSS MiB | peak anon / file-backed RSS MiB | vs default |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        base = next(iter(res["tuning"].values())).get("median_mibps")
+        for label, t in res["tuning"].items():
+            rel = f"{t['median_mibps'] / base:.2f}×" if base and t.get("median_mibps") else "–"
+            L.append(f"| {label} | {fmt(t['median_mibps'])} | {fmt(t['min_mibps'])} | {fmt(t['max_mibps'])} | "
+                     f"{fmt(t['median_cpu_s_per_gib'], 1)} | {fmt(t.get('median_peak_rss_mib'))} | "
+                     f"{fmt(t.get('median_rssanon_peak_mib'))} / {fmt(t.get('median_rssfile_peak_mib'))} | {rel} |")
+        L.append("")
+        if res.get("tuning_multi"):
+            L.append(f"Disk back-ends on the {sz['multi_files']}-file payload (same size):")
+            L.append("")
+            L.append("| variant | median MiB/s | min | max | CPU s per GiB | peak RSS MiB | peak anon / file-backed RSS MiB | vs default |")
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            mbase = next(iter(res["tuning_multi"].values())).get("median_mibps")
+            for label, t in res["tuning_multi"].items():
+                rel = f"{t['median_mibps'] / mbase:.2f}×" if mbase and t.get("median_mibps") else "–"
+                L.append(f"| {label} | {fmt(t['median_mibps'])} | {fmt(t['min_mibps'])} | {fmt(t['max_mibps'])} | "
+                         f"{fmt(t['median_cpu_s_per_gib'], 1)} | {fmt(t.get('median_peak_rss_mib'))} | "
+                         f"{fmt(t.get('median_rssanon_peak_mib'))} / {fmt(t.get('median_rssfile_peak_mib'))} | {rel} |")
+            L.append("")
+        if res.get("tuning_recommendation"):
+            L.append(res["tuning_recommendation"])
+            L.append("")
+    if "memory" in res:
+        mm = res["memory"]
+        L.append("## Memory: mamdl's engine seeding N small torrents (one process each)")
+        L.append("")
+        L.append("| torrents | peak RSS MiB | RSS after settling MiB |")
+        L.append("|---:|---:|---:|")
+        for n, row in mm["counts"].items():
+            L.append(f"| {n} | {row['peak_rss_mib']:.1f} | {row['rss_mib']:.1f} |")
+        L.append("")
+        L.append(f"**{mm['rss_per_torrent_mib'] * 1024:.0f} KiB ({mm['rss_per_torrent_mib']:.3f} MiB) of peak RSS per added "
+                 f"torrent** (steady: {mm['rss_per_torrent_steady_mib'] * 1024:.0f} KiB); the old design budgeted "
+                 "50–100 MB per torrent.")
+        L.append("")
+    if "startup" in res:
+        s = res["startup"]
+        L.append(f"## Start-up (whole process, median of {s['repeats']})")
+        L.append("")
+        L.append(f"- `mam --help`: **{s['help'] * 1000:.0f} ms**")
+        L.append(f"- `mam search -t dune --json` against a running sandbox (one real request, cache off): "
+                 f"**{s['search'] * 1000:.0f} ms**")
+        L.append("")
+    if "search" in res:
+        s = res["search"]
+        L.append("## Search")
+        L.append("")
+        if "ranking_ms_1000" in s:
+            L.append(f"- Ranking 1,000 results: **{s['ranking_ms_1000']:.1f} ms** cold (max {s['ranking_ms_1000_cold_max']:.1f}), "
+                     f"{s['ranking_ms_1000_warm']:.1f} ms warm (target < 50 ms)")
+        if "devset_top1" in s:
+            L.append(f"- Dev set top-1: **{s['devset_top1']:.1%}** ({s['devset_hits']}/{s['devset_queries']}), "
+                     f"requests per query max {s.get('devset_requests_max')}, mean {s.get('devset_requests_mean')}")
+        L.append("")
+    return "\n".join(L)
+
+
+def chart(res: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    clients = res.get("clients", {})
+    names = [n for n, c in clients.items() if c.get("median_mibps")]
+    if not names:
+        return
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
+    width = 0.38
+    variants = [("single", "single file", "#3b75af"), ("multi", f"{res['sizes']['multi_files']} files", "#8fbbd9")]
+    for j, (key, label, color) in enumerate(variants):
+        xs, med, lo, hi = [], [], [], []
+        for i, n in enumerate(names):
+            c = clients[n] if key == "single" else clients[n].get("multi", {})
+            if not c or not c.get("median_mibps"):
+                continue
+            xs.append(i + (j - 0.5) * width)
+            med.append(c["median_mibps"])
+            lo.append(c["median_mibps"] - c["min_mibps"])
+            hi.append(c["max_mibps"] - c["median_mibps"])
+        bars = ax.bar(xs, med, width, yerr=[lo, hi], capsize=4, label=label, color=color, edgecolor="black",
+                      linewidth=0.5, error_kw={"elinewidth": 1})
+        for b, v, up in zip(bars, med, hi):
+            ax.annotate(f"{v:.0f}", (b.get_x() + b.get_width() / 2, v + up), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8)
+    if "physical" in res:
+        lim = res["physical"]["limit_mibps"]
+        ax.axhline(lim, color="#b03a2e", linestyle="--", linewidth=1)
+        ax.text(len(names) - 0.5, lim, f"physical limit {lim:.0f} MiB/s (write + SHA-1)", color="#b03a2e",
+                ha="right", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names)
+    ax.set_ylabel("MiB/s (median, bars = min–max)")
+    ax.set_title(f"Loopback download of a {res['sizes']['payload_mib']:.0f} MiB private torrent, "
+                 f"{res['rounds']} round(s), {res['machine']['cores']} cores")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_ylim(0, max([clients[n]["max_mibps"] for n in names] + [res.get("physical", {}).get("limit_mibps", 0)]) * 1.15)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def recommend(tune: dict[str, Any], payload_mib: float) -> str:
+    rows = [(label, t) for label, t in tune.items() if t.get("median_mibps")]
+    if not rows:
+        return ""
+    base_label, base = rows[0]
+    best_label, best = max(rows, key=lambda r: r[1]["median_mibps"])
+    spread = (base["max_mibps"] - base["min_mibps"]) / base["median_mibps"] if base["median_mibps"] else 0
+    gain = best["median_mibps"] / base["median_mibps"] - 1
+    if best_label == base_label or gain < max(0.10, spread / 2):
+        return (f"Recommendation: keep the default ({base_label}, {base['median_mibps']:.0f} MiB/s): the best variant "
+                f"({best_label}, {best['median_mibps']:.0f} MiB/s) is {gain:+.0%}, within this machine's run-to-run "
+                f"spread ({spread:.0%} of the default's median).")
+    rss = f"; its peak RSS was {best.get('median_peak_rss_mib', 0):.0f} MiB vs {base.get('median_peak_rss_mib', 0):.0f}" \
+        if best.get("median_peak_rss_mib") else ""
+    if best.get("median_rssfile_peak_mib") is not None and best.get("median_rssanon_peak_mib") is not None:
+        rss += (f" ({best['median_rssanon_peak_mib']:.0f} MiB anonymous + {best['median_rssfile_peak_mib']:.0f} MiB "
+                "file-backed at peak)")
+    if best.get("median_peak_rss_mib") and base.get("median_peak_rss_mib") and \
+            best["median_peak_rss_mib"] - base["median_peak_rss_mib"] > max(0.75 * payload_mib, 128):
+        return (f"Recommendation: keep the default ({base_label}). {best_label} was faster here "
+                f"({best['median_mibps']:.0f} vs {base['median_mibps']:.0f} MiB/s, {gain:+.0%}; default's spread "
+                f"{spread:.0%}){rss}: its memory grows with the data, which a long-running seeder cannot afford.")
+    return (f"Recommendation: consider {best_label}: {best['median_mibps']:.0f} MiB/s vs {base['median_mibps']:.0f} "
+            f"({gain:+.0%}; default's spread {spread:.0%}){rss}. Not changed in src/ (report only).")
+
+
+# ============================================================================ main
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small payloads, fewer rounds (< 3 minutes)")
+    ap.add_argument("--size", type=int, help="payload size in MiB (default 1024, quick 128)")
+    ap.add_argument("--rounds", type=int, help="interleaved rounds per client (default 3, quick 2)")
+    ap.add_argument("--tuning-rounds", type=int, help="rounds per tuning variant (default 5, quick 2)")
+    ap.add_argument("--multi-files", type=int, default=None, help="files in the multi-file variant (default 24, quick 8)")
+    ap.add_argument("--clients", default="mamdl,aria2,transmission,qbittorrent")
+    ap.add_argument("--only", default="throughput,tuning,memory,startup,search",
+                    help="comma list of parts to run")
+    ap.add_argument("--memory-counts", default="1,50,200")
+    ap.add_argument("--seeder-disk-io", default="mmap", choices=["mmap", "pread", "posix"])
+    ap.add_argument("--tmp", type=Path, help="where payloads and downloads go (default: system temp)")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--no-install", action="store_true", help="never apt-get install missing clients")
+    args = ap.parse_args()
+
+    quick = args.quick
+    size_mib = args.size or (128 if quick else 1024)
+    rounds = args.rounds or (2 if quick else 3)
+    t_rounds = args.tuning_rounds or (2 if quick else 5)
+    n_files = args.multi_files or (8 if quick else 24)
+    parts = set(args.only.split(","))
+    wanted = [c for c in args.clients.split(",") if c]
+    install_signal_handlers()
+    t_start = time.monotonic()
+    res: dict[str, Any] = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "quick": quick,
+        "rounds": rounds, "tuning_rounds": t_rounds,
+        "sizes": {"payload_mib": size_mib, "multi_files": n_files, "memory_torrent_mib": 1},
+        "method": {
+            "throughput": "MiB/s = size / (client's completion signal - seeder's first payload byte); completion "
+                          "polled every 20 ms over RPC (aria2, Transmission, qBittorrent) or the engine's own "
+                          "'finished' event (mamdl); each client a fresh process with fresh ports per run; "
+                          "data verified by SHA-256 and deleted after each run",
+            "physical_limit": "size / (write time without fsync + SHA-1 time), median of repeats",
+            "seeder": f"libtorrent {args.seeder_disk_io} backend, high_performance_seed preset, TCP only",
+        },
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="mamdl-bench-", dir=args.tmp))
+    res["machine"] = machine_info(tmp)
+    swarm: Swarm | None = None
+    try:
+        need_swarm = bool(parts & {"throughput", "tuning"})
+        clients: list[type[Client]] = [c for c in ALL_CLIENTS if c.name in wanted]
+        if "throughput" in parts:
+            notes = ensure_clients(args.no_install)
+            skipped = {c.name: notes.get(c.binary or "", "binary not found") for c in clients if not c.available()}
+            clients = [c for c in clients if c.available()]
+            res["skipped_clients"] = skipped
+            res["client_versions"] = {c.name: c.version() for c in clients}
+            for n, why in skipped.items():
+                log(f"! {n} skipped: {why}")
+        if need_swarm:
+            log(f"== physical limit ({size_mib} MiB, disk {res['machine']['tmp_fs']})")
+            (tmp / "physical").mkdir()
+            res["physical"] = physical_limit(tmp / "physical", size_mib * MiB, 5)
+            p = res["physical"]
+            log(f"  write {p['write_mibps']:.0f} MiB/s (no fsync; {p['write_fsync_mibps']:.0f} with fsync), "
+                f"SHA-1 {p['sha1_mibps']:.0f} MiB/s -> limit {p['limit_mibps']:.0f} MiB/s "
+                f"({p['limit_fsync_mibps']:.0f} with fsync)")
+            res["physical_limit_mibps"] = p["limit_mibps"]
+            log("== swarm: tracker + seeder on 127.0.0.1")
+            swarm = Swarm(tmp, args.seeder_disk_io)
+            swarm.add_payload("single", "bench-single.bin", [size_mib * MiB])
+            # throughput compares clients on it; tuning runs the disk back-ends on it
+            swarm.add_payload("multi", "Bench Multi Audiobook", multi_sizes(size_mib * MiB, n_files))
+        if swarm is not None:
+            # One untimed download per payload: the seeder's first read of a file (page faults,
+            # file pool) and the first engine start make whichever client comes first slower.
+            for key in swarm.payloads:
+                rec = one_run(swarm, Mamdl(), key, f"warmup-{key}")
+                log(f"  warm-up {key:6s} (not counted) {describe(rec)}")
+        if "throughput" in parts and swarm is not None:
+            log(f"== download throughput: {', '.join(c.name for c in clients)}; {rounds} round(s)")
+            res["clients"] = throughput(swarm, clients, ["single", "multi"], rounds)
+        if "tuning" in parts and swarm is not None:
+            variants = TUNING_VARIANTS[:3] if quick else TUNING_VARIANTS
+            log(f"== engine tuning (mamdl): {len(variants)} variants x {t_rounds} round(s)")
+            res["tuning"] = tuning(swarm, "single", t_rounds, variants)
+            res["tuning_recommendation"] = recommend(res["tuning"], size_mib)
+            if "multi" in swarm.payloads:
+                disk = [v for v in variants if v[0].startswith(("default", "disk_io="))]
+                log(f"== engine tuning on the {n_files}-file payload: {len(disk)} disk back-ends x {t_rounds} round(s)")
+                res["tuning_multi"] = tuning(swarm, "multi", t_rounds, disk)
+        if swarm is not None:
+            swarm.close()
+            swarm = None
+        if "memory" in parts:
+            counts = [int(x) for x in args.memory_counts.split(",")]
+            log(f"== memory: engine seeding {counts} torrents")
+            res["memory"] = memory(tmp, counts, settle=2.0 if quick else 5.0)
+            res["rss_per_torrent_mib"] = res["memory"]["rss_per_torrent_mib"]
+            res["rss_mib"] = {n: row["peak_rss_mib"] for n, row in res["memory"]["counts"].items()}
+        if "startup" in parts:
+            log("== start-up")
+            res["startup"] = startup(tmp, 3 if quick else 7)
+            res["startup_s"] = {"help": res["startup"]["help"], "search": res["startup"]["search"]}
+            log(f"  mam --help {res['startup']['help'] * 1000:.0f} ms, mam search {res['startup']['search'] * 1000:.0f} ms")
+        if "search" in parts:
+            log("== search")
+            res["search"] = search_figures()
+            for k in ("ranking_ms_1000", "devset_top1"):
+                if k in res["search"]:
+                    res[k] = res["search"][k]
+            log(f"  ranking 1,000 results {res.get('ranking_ms_1000')} ms; dev set top-1 {res.get('devset_top1')}")
+    except KeyboardInterrupt:
+        log("\ninterrupted: stopping everything")
+        raise
+    finally:
+        if swarm is not None:
+            try:
+                swarm.close()
+            except Exception:  # noqa: BLE001
+                pass
+        PROCS.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    res["elapsed_s"] = time.monotonic() - t_start
+    if "clients" in res:
+        best, ratio = ratio_text(res)
+        res["mamdl_vs_best_other"] = {"best_other": best, "ratio": ratio}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(dumps(res) + "\n")
+    md = markdown(res)
+    (args.out / "latest.md").write_text(md + "\n")
+    if "clients" in res:
+        chart(res, args.out / "throughput.png")
+    print()
+    print(md)
+    print(f"\n(wrote {args.out / 'latest.json'}, latest.md, throughput.png; {res['elapsed_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
