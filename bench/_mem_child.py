@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Memory of mamdl's engine seeding N small torrents, in a process of its own.
 
-    _mem_child.py STATE_DIR LIST_JSON SETTLE_SECONDS
+    _mem_child.py STATE_DIR LIST_JSON SETTLE_SECONDS [CONFIG_JSON]
 
 LIST_JSON: a JSON file with [[torrent_path, save_dir], ...] (the data is already there). Starts
-`Engine(STATE_DIR, EngineConfig.loopback())`, adds them all, waits until every one is seeding
+`Engine(STATE_DIR, EngineConfig.loopback(**CONFIG))`, adds them all, waits until every one is seeding
 (checked and announced), waits SETTLE_SECONDS more (periodic store writes, announces), and prints
 one JSON line: VmRSS and VmHWM (peak) in KiB, and how long it took.
 """
@@ -35,8 +35,9 @@ def main() -> None:
     state = Path(sys.argv[1])
     items = json.loads(Path(sys.argv[2]).read_text())
     settle = float(sys.argv[3])
+    config = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
     t0 = time.monotonic()
-    with Engine(state, EngineConfig.loopback(), owner_label="bench-memory") as engine:
+    with Engine(state, EngineConfig.loopback(**config), owner_label="bench-memory") as engine:
         before = proc_status()
         for torrent, save in items:
             engine.add(Path(torrent).read_bytes(), save)

@@ -82,13 +82,17 @@ atexit.register(PROCS.stop_all)
 
 
 def install_signal_handlers() -> None:
-    """SIGTERM/SIGHUP behave like Ctrl-C, so `finally:` blocks clean up."""
+    """Ctrl-C, SIGTERM and SIGHUP all raise KeyboardInterrupt, so `finally:` blocks clean up.
+    SIGINT is set explicitly (a background job of a script starts with it ignored); SIGHUP is
+    left alone when ignored (nohup)."""
 
     def _raise(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _raise)
+    signal.signal(signal.SIGINT, _raise)
+    signal.signal(signal.SIGTERM, _raise)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, _raise)
 
 
 # ---------------------------------------------------------------------------- ports & HTTP
