@@ -101,3 +101,25 @@ def test_ctrl_c_in_seed_saves_and_exits_cleanly(swarm, mam, tmp_path):
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 130 and "Traceback" not in err, err
         assert "not running" in mam("status", env=env).stdout  # the lock was released
+
+
+def test_get_hands_the_download_to_the_running_engine(swarm, mam, tmp_path):
+    import subprocess
+    import time
+
+    from tests.cli.conftest import MAM
+
+    env = dict(os.environ, COLUMNS="200")
+    owner = subprocess.Popen([MAM, "seed", "--forever"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while "(mam seed)" not in mam("status", env=env).stdout:
+            assert time.monotonic() < deadline and owner.poll() is None
+            time.sleep(0.3)
+        p = mam("get", str(_tid(mam, "dune")), "--download", "--to", str(tmp_path / "d"), env=env, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert "runs in pid" in p.stdout and "(mam seed)" in p.stdout and "Complete and verified" in p.stdout
+    finally:
+        owner.terminate()
+        assert owner.wait(30) == 130

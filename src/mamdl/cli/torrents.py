@@ -91,12 +91,12 @@ def status_cmd(
         emit_json(rows)
         return
     out = console()
-    if not rows:
-        out.print("No torrents yet. `mam get ID --download` adds one.")
-        return
-    from mamdl.cli.tables import status_table
+    if rows:
+        from mamdl.cli.tables import status_table
 
-    out.print(status_table(rows))
+        out.print(status_table(rows))
+    else:
+        out.print("No torrents yet. `mam get ID --download` adds one.")
     out.print(f"[dim]Engine: {holder or 'not running (figures as last saved)'}[/]")
 
 
