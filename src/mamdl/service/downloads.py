@@ -107,6 +107,7 @@ class DownloadsMixin:
         wedge decision (`wedge` = never/auto/always, default from config)."""
         result = self.lookup(torrent_id)
         notes: list[str] = []
+        mode = wedge or self.settings.wedge
         user = None
         if download:
             user = self._fresh_user_for_guard()
@@ -122,7 +123,8 @@ class DownloadsMixin:
                 notes.append("Unsatisfied guard overridden (--force): " + decision.reason)
             else:
                 notes.append(decision.reason)
-        mode = wedge or self.settings.wedge
+        elif mode != "never":
+            user = self.user_info()[0]  # the wedge decision needs the wedge count and VIP status
         wd = wedge_decision(
             mode,
             result,
@@ -130,10 +132,6 @@ class DownloadsMixin:
             min_bytes=self.settings.wedge_min_bytes,
             already_wedged=self._wedged(torrent_id),
         )
-        if mode != "never" and user is None:
-            user = self.user_info()[0]
-            wd = wedge_decision(mode, result, user, min_bytes=self.settings.wedge_min_bytes,
-                                already_wedged=self._wedged(torrent_id))
         fetched: FetchResult = self.fetch(torrent_id, result=result, wedge=wd.allowed, wedge_reason=wd.reason)
         if wd.allowed:
             self._record_wedge(torrent_id)
@@ -174,40 +172,32 @@ class DownloadsMixin:
 
         `with_mam` adds MAM's view (`mam_satisfied`) from the user's snatch summary (one request at
         most, cached for a few minutes)."""
+        rows = [TorrentStatus.from_snapshot(s) for s in self._snapshots()]
+        h = self.resolve_hash(info_hash, [r.info_hash for r in rows]) if info_hash else None
+        wanted = [r for r in rows if h is None or r.info_hash == h]
+        if with_mam and any(r.mam_id is not None for r in wanted):
+            # MAM's view of one torrent depends on every local torrent, so judge against all rows.
+            summary = self._fresh_user_for_guard().snatch_summary
+            seeds = _local_seeds(rows)
+            for row in wanted:
+                if row.mam_id is not None:
+                    target = next(t for t in seeds if t.info_hash == row.info_hash)
+                    row.mam_satisfied = removal_decision(target, seeds, summary).allowed
+        return wanted
+
+    def _snapshots(self) -> list[Any]:
+        """Live from the engine this process talks to, else as the owner last saved them."""
         from mamdl.engine import read_status
 
         if self._engine is not None:
-            snaps = self._engine.snapshots()
-        else:
-            snaps = read_status(self.settings.paths.state_dir)
-        if info_hash:
-            h = self.resolve_hash(info_hash, [s.info_hash for s in snaps])
-            snaps = [s for s in snaps if s.info_hash == h]
-        rows = [TorrentStatus.from_snapshot(s) for s in snaps]
-        if with_mam and any(r.mam_id is not None for r in rows):
-            self._add_mam_view(rows)
-        return rows
-
-    def _add_mam_view(self, rows: list[TorrentStatus]) -> None:
-        summary = self._fresh_user_for_guard().snatch_summary
-        everyone = [
-            LocalSeed(s.info_hash, s.title or s.name, s.seeding_seconds, s.progress >= 1.0, s.seed_seconds_goal)
-            for s in self.status()
-            if s.mam_id is not None
-        ]
-        for row in rows:
-            if row.mam_id is None:
-                continue
-            target = next(t for t in everyone if t.info_hash == row.info_hash)
-            row.mam_satisfied = removal_decision(target, everyone, summary).allowed
+            return self._engine.snapshots()
+        return read_status(self.settings.paths.state_dir)
 
     def resolve_hash(self, prefix: str, known: list[str] | None = None) -> str:
         """Accept a unique prefix of an info-hash (people paste 8 characters)."""
-        from mamdl.engine import read_status
-
         prefix = prefix.strip().lower()
         if known is None:
-            known = [s.info_hash for s in (self._engine.snapshots() if self._engine else read_status(self.settings.paths.state_dir))]
+            known = [s.info_hash for s in self._snapshots()]
         matches = [h for h in known if h.startswith(prefix)]
         if len(prefix) < 4 or not matches:
             raise EngineError(f"no torrent with info-hash {prefix!r}; `mam status` lists them")
@@ -247,11 +237,7 @@ class DownloadsMixin:
         for an explicit removal; at most `snatch_refresh_seconds` old for the seeding loop)."""
         statuses = self.status()
         h = self.resolve_hash(info_hash, [s.info_hash for s in statuses])
-        locals_ = [
-            LocalSeed(s.info_hash, s.title or s.name, s.seeding_seconds, s.progress >= 1.0, s.seed_seconds_goal)
-            for s in statuses
-            if s.mam_id is not None
-        ]
+        locals_ = _local_seeds(statuses)
         target = next((t for t in locals_ if t.info_hash == h), None)
         if target is None:
             return True, "not a MAM torrent; no hit-and-run rule applies."
@@ -307,3 +293,12 @@ class DownloadsMixin:
 
     def _record_wedge(self, torrent_id: int) -> None:
         self.cache.put(f"wedge:{self.settings.base_url}:{torrent_id}", {"at": time.time()})
+
+
+def _local_seeds(rows: list[TorrentStatus]) -> list[LocalSeed]:
+    """The MAM torrents held here, as the hit-and-run check sees them."""
+    return [
+        LocalSeed(r.info_hash, r.title or r.name, r.seeding_seconds, r.progress >= 1.0, r.seed_seconds_goal)
+        for r in rows
+        if r.mam_id is not None
+    ]
