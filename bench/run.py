@@ -491,6 +491,19 @@ def ratio_text(res: dict[str, Any]) -> tuple[str | None, float | None]:
     return best, mam / others[best]
 
 
+def _tuning_table(L: list[str], variants: dict) -> None:
+    """One engine-tuning table; the first variant is the baseline for the "vs default" column."""
+    L.append("| variant | median MiB/s | min | max | CPU s per GiB | peak RSS MiB | peak anon / file-backed RSS MiB | vs default |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    base = next(iter(variants.values())).get("median_mibps")
+    for label, t in variants.items():
+        rel = f"{t['median_mibps'] / base:.2f}×" if base and t.get("median_mibps") else "–"
+        L.append(f"| {label} | {fmt(t['median_mibps'])} | {fmt(t['min_mibps'])} | {fmt(t['max_mibps'])} | "
+                 f"{fmt(t['median_cpu_s_per_gib'], 1)} | {fmt(t.get('median_peak_rss_mib'))} | "
+                 f"{fmt(t.get('median_rssanon_peak_mib'))} / {fmt(t.get('median_rssfile_peak_mib'))} | {rel} |")
+    L.append("")
+
+
 def markdown(res: dict[str, Any]) -> str:
     sz = res["sizes"]
     L: list[str] = []
@@ -540,27 +553,11 @@ def markdown(res: dict[str, Any]) -> str:
         L.append(f"## Engine tuning (mamdl only, {sz['payload_mib']:.0f} MiB single file, {res['tuning_rounds']} "
                  "interleaved round(s))")
         L.append("")
-        L.append("| variant | median MiB/s | min | max | CPU s per GiB | peak RSS MiB | peak anon / file-backed RSS MiB | vs default |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-        base = next(iter(res["tuning"].values())).get("median_mibps")
-        for label, t in res["tuning"].items():
-            rel = f"{t['median_mibps'] / base:.2f}×" if base and t.get("median_mibps") else "–"
-            L.append(f"| {label} | {fmt(t['median_mibps'])} | {fmt(t['min_mibps'])} | {fmt(t['max_mibps'])} | "
-                     f"{fmt(t['median_cpu_s_per_gib'], 1)} | {fmt(t.get('median_peak_rss_mib'))} | "
-                     f"{fmt(t.get('median_rssanon_peak_mib'))} / {fmt(t.get('median_rssfile_peak_mib'))} | {rel} |")
-        L.append("")
+        _tuning_table(L, res["tuning"])
         if res.get("tuning_multi"):
             L.append(f"Disk back-ends on the {sz['multi_files']}-file payload (same size, same rounds):")
             L.append("")
-            L.append("| variant | median MiB/s | min | max | CPU s per GiB | peak RSS MiB | peak anon / file-backed RSS MiB | vs default |")
-            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-            mbase = next(iter(res["tuning_multi"].values())).get("median_mibps")
-            for label, t in res["tuning_multi"].items():
-                rel = f"{t['median_mibps'] / mbase:.2f}×" if mbase and t.get("median_mibps") else "–"
-                L.append(f"| {label} | {fmt(t['median_mibps'])} | {fmt(t['min_mibps'])} | {fmt(t['max_mibps'])} | "
-                         f"{fmt(t['median_cpu_s_per_gib'], 1)} | {fmt(t.get('median_peak_rss_mib'))} | "
-                         f"{fmt(t.get('median_rssanon_peak_mib'))} / {fmt(t.get('median_rssfile_peak_mib'))} | {rel} |")
-            L.append("")
+            _tuning_table(L, res["tuning_multi"])
         if res.get("tuning_recommendation"):
             L.append(res["tuning_recommendation"])
             L.append("")

@@ -81,30 +81,25 @@ def _flag(value: Any) -> bool:
     return bool(value)
 
 
-def _info_names(raw: Any) -> list[str]:
-    """Names from an author_info/narrator_info string; malformed content gives no names (MAM has some)."""
+def _json_object(raw: Any) -> dict[str, Any]:
+    """The object inside one of MAM's JSON-in-JSON strings; malformed content (MAM has some) gives {}."""
     if not raw:
-        return []
+        return {}
     try:
         parsed = json.loads(raw)
     except ValueError:
-        return []
-    if not isinstance(parsed, dict):
-        return []
-    return [html.unescape(v).strip() for v in parsed.values() if isinstance(v, str) and v.strip()]
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _info_names(raw: Any) -> list[str]:
+    """Names from an author_info/narrator_info string."""
+    return [html.unescape(v).strip() for v in _json_object(raw).values() if isinstance(v, str) and v.strip()]
 
 
 def _series_names(raw: Any) -> list[str]:
-    if not raw:
-        return []
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return []
-    if not isinstance(parsed, dict):
-        return []
     names = []
-    for value in parsed.values():
+    for value in _json_object(raw).values():
         name = value[0] if isinstance(value, list) and value else value
         if isinstance(name, str) and name.strip():
             names.append(html.unescape(name).strip())
