@@ -100,13 +100,15 @@ class Client:
 
 # ---------------------------------------------------------------------------- mamdl
 
+
 class Mamdl(Client):
     """mamdl's Engine (EngineConfig.loopback() + overrides) in a child process, see _mamdl_leech.py."""
 
     name = "mamdl"
 
-    def __init__(self, config: dict[str, Any] | None = None, lt_extra: dict[str, Any] | None = None,
-                 label: str = "mamdl") -> None:
+    def __init__(
+        self, config: dict[str, Any] | None = None, lt_extra: dict[str, Any] | None = None, label: str = "mamdl"
+    ) -> None:
         super().__init__()
         self.config = config or {}
         self.lt_extra = lt_extra or {}
@@ -123,8 +125,15 @@ class Mamdl(Client):
 
     def start(self, workdir: Path, dest: Path, torrent_path: Path) -> None:
         self.workdir = workdir
-        argv = [sys.executable, str(HERE / "_mamdl_leech.py"), str(workdir / "state"), str(dest),
-                str(torrent_path), json.dumps(self.config), json.dumps(self.lt_extra)]
+        argv = [
+            sys.executable,
+            str(HERE / "_mamdl_leech.py"),
+            str(workdir / "state"),
+            str(dest),
+            str(torrent_path),
+            json.dumps(self.config),
+            json.dumps(self.lt_extra),
+        ]
         self.log = open(workdir / f"{self.name}.log", "wb")
         self.proc = PROCS.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
         threading.Thread(target=self._reader, args=(self.proc,), daemon=True).start()
@@ -174,6 +183,7 @@ class Mamdl(Client):
 
 # ---------------------------------------------------------------------------- aria2
 
+
 class Aria2(Client):
     name = "aria2"
     binary = "aria2c"
@@ -187,15 +197,32 @@ class Aria2(Client):
         self.workdir = workdir
         self.rpc = free_port()
         self.bt_port = free_port()
-        self._spawn([
-            "aria2c", "--enable-rpc", "--rpc-listen-all=false", f"--rpc-listen-port={self.rpc}",
-            f"--listen-port={self.bt_port}", "--enable-dht=false", "--enable-dht6=false",
-            "--bt-enable-lpd=false", "--enable-peer-exchange=false", "--interface=127.0.0.1",
-            "--disable-ipv6=true", "--seed-time=0", f"--dir={dest}", "--file-allocation=none",
-            "--bt-save-metadata=false", "--rpc-save-upload-metadata=false", "--auto-save-interval=0",
-            "--console-log-level=warn", "--summary-interval=0", "--check-certificate=false",
-            f"--stop-with-process={os.getpid()}", "--no-conf=true",
-        ])
+        self._spawn(
+            [
+                "aria2c",
+                "--enable-rpc",
+                "--rpc-listen-all=false",
+                f"--rpc-listen-port={self.rpc}",
+                f"--listen-port={self.bt_port}",
+                "--enable-dht=false",
+                "--enable-dht6=false",
+                "--bt-enable-lpd=false",
+                "--enable-peer-exchange=false",
+                "--interface=127.0.0.1",
+                "--disable-ipv6=true",
+                "--seed-time=0",
+                f"--dir={dest}",
+                "--file-allocation=none",
+                "--bt-save-metadata=false",
+                "--rpc-save-upload-metadata=false",
+                "--auto-save-interval=0",
+                "--console-log-level=warn",
+                "--summary-interval=0",
+                "--check-certificate=false",
+                f"--stop-with-process={os.getpid()}",
+                "--no-conf=true",
+            ]
+        )
         wait_port(self.rpc, proc=self.proc)
 
     def _call(self, method: str, *params: Any) -> Any:
@@ -223,7 +250,7 @@ class Aria2(Client):
         try:
             st = self._status()
             return f"{int(st['completedLength']) / max(1, int(st['totalLength'])):.0%} {st['status']}"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return str(exc)
 
     def stop(self) -> None:
@@ -231,12 +258,13 @@ class Aria2(Client):
             try:
                 self._call("aria2.forceShutdown")
                 self.proc.wait(5)
-            except Exception:  # noqa: BLE001 - stop() below kills it
+            except Exception:
                 pass
         super().stop()
 
 
 # ---------------------------------------------------------------------------- Transmission
+
 
 class Transmission(Client):
     name = "transmission"
@@ -302,8 +330,11 @@ class Transmission(Client):
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
         body = json.dumps({"method": method, "arguments": arguments}).encode()
         for _ in range(3):
-            code, headers, data = http(f"http://127.0.0.1:{self.rpc}/transmission/rpc", body,
-                                       {"X-Transmission-Session-Id": self._sid, "Content-Type": "application/json"})
+            code, headers, data = http(
+                f"http://127.0.0.1:{self.rpc}/transmission/rpc",
+                body,
+                {"X-Transmission-Session-Id": self._sid, "Content-Type": "application/json"},
+            )
             if code == 409:
                 self._sid = headers.get("X-Transmission-Session-Id", "")
                 continue
@@ -314,8 +345,11 @@ class Transmission(Client):
         raise ClientError("transmission: no RPC session id")
 
     def add(self, payload: Payload, torrent_path: Path, dest: Path) -> None:
-        out = self._call("torrent-add", metainfo=base64.b64encode(payload.torrent).decode(),
-                         **{"download-dir": str(dest), "paused": False})
+        out = self._call(
+            "torrent-add",
+            metainfo=base64.b64encode(payload.torrent).decode(),
+            **{"download-dir": str(dest), "paused": False},
+        )
         t = out.get("torrent-added") or out.get("torrent-duplicate")
         self.tid = t["id"]
 
@@ -335,9 +369,11 @@ class Transmission(Client):
         self._last_dial = time.monotonic()
 
     def _status(self) -> dict[str, Any]:
-        ts = self._call("torrent-get", ids=[self.tid],
-                        fields=["leftUntilDone", "sizeWhenDone", "percentDone", "status", "error", "errorString",
-                                "peersConnected"])
+        ts = self._call(
+            "torrent-get",
+            ids=[self.tid],
+            fields=["leftUntilDone", "sizeWhenDone", "percentDone", "status", "error", "errorString", "peersConnected"],
+        )
         return ts["torrents"][0]
 
     def poll_done(self) -> bool:
@@ -352,11 +388,12 @@ class Transmission(Client):
         try:
             t = self._status()
             return f"{t['percentDone']:.0%} status {t['status']} {t.get('errorString', '')}"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return str(exc)
 
 
 # ---------------------------------------------------------------------------- qBittorrent
+
 
 class QBittorrent(Client):
     name = "qbittorrent"
@@ -374,53 +411,58 @@ class QBittorrent(Client):
         prof = workdir / "qbt"
         conf = prof / "qBittorrent" / "config"
         conf.mkdir(parents=True, exist_ok=True)
-        (conf / "qBittorrent.conf").write_text("\n".join([
-            "[LegalNotice]",
-            "Accepted=true",
-            "",
-            "[BitTorrent]",
-            f"Session\\Port={self.bt_port}",
-            "Session\\Interface=lo",
-            "Session\\InterfaceName=lo",
-            "Session\\InterfaceAddress=127.0.0.1",
-            "Session\\DHTEnabled=false",
-            "Session\\LSDEnabled=false",
-            "Session\\PeXEnabled=false",
-            "Session\\BTProtocol=TCP",
-            "Session\\RefreshInterval=100",
-            "Session\\QueueingSystemEnabled=false",
-            "Session\\AddTorrentPaused=false",
-            f"Session\\DefaultSavePath={dest}",
-            "Session\\TempPathEnabled=false",
-            "Session\\AddExtensionToIncompleteFiles=false",
-            "Session\\Preallocation=false",
-            "Session\\Encryption=0",
-            "Session\\AnonymousModeEnabled=false",
-            "Session\\GlobalMaxRatio=-1",
-            "Session\\GlobalMaxSeedingMinutes=-1",
-            "",
-            "[Network]",
-            "PortForwardingEnabled=false",
-            "",
-            "[Preferences]",
-            "WebUI\\Enabled=true",
-            "WebUI\\Address=127.0.0.1",
-            f"WebUI\\Port={self.web}",
-            "WebUI\\LocalHostAuth=false",
-            "WebUI\\HostHeaderValidation=false",
-            "WebUI\\CSRFProtection=false",
-            "WebUI\\ClickjackingProtection=false",
-            "WebUI\\UseUPnP=false",
-            "Connection\\UPnP=false",
-            f"Connection\\PortRangeMin={self.bt_port}",
-            "Bittorrent\\DHT=false",
-            "Bittorrent\\LSD=false",
-            "Bittorrent\\PeX=false",
-            "General\\Locale=en",
-            "",
-        ]))
-        env = dict(os.environ, HOME=str(prof), XDG_CONFIG_HOME=str(prof), XDG_DATA_HOME=str(prof),
-                   XDG_CACHE_HOME=str(prof))
+        (conf / "qBittorrent.conf").write_text(
+            "\n".join(
+                [
+                    "[LegalNotice]",
+                    "Accepted=true",
+                    "",
+                    "[BitTorrent]",
+                    f"Session\\Port={self.bt_port}",
+                    "Session\\Interface=lo",
+                    "Session\\InterfaceName=lo",
+                    "Session\\InterfaceAddress=127.0.0.1",
+                    "Session\\DHTEnabled=false",
+                    "Session\\LSDEnabled=false",
+                    "Session\\PeXEnabled=false",
+                    "Session\\BTProtocol=TCP",
+                    "Session\\RefreshInterval=100",
+                    "Session\\QueueingSystemEnabled=false",
+                    "Session\\AddTorrentPaused=false",
+                    f"Session\\DefaultSavePath={dest}",
+                    "Session\\TempPathEnabled=false",
+                    "Session\\AddExtensionToIncompleteFiles=false",
+                    "Session\\Preallocation=false",
+                    "Session\\Encryption=0",
+                    "Session\\AnonymousModeEnabled=false",
+                    "Session\\GlobalMaxRatio=-1",
+                    "Session\\GlobalMaxSeedingMinutes=-1",
+                    "",
+                    "[Network]",
+                    "PortForwardingEnabled=false",
+                    "",
+                    "[Preferences]",
+                    "WebUI\\Enabled=true",
+                    "WebUI\\Address=127.0.0.1",
+                    f"WebUI\\Port={self.web}",
+                    "WebUI\\LocalHostAuth=false",
+                    "WebUI\\HostHeaderValidation=false",
+                    "WebUI\\CSRFProtection=false",
+                    "WebUI\\ClickjackingProtection=false",
+                    "WebUI\\UseUPnP=false",
+                    "Connection\\UPnP=false",
+                    f"Connection\\PortRangeMin={self.bt_port}",
+                    "Bittorrent\\DHT=false",
+                    "Bittorrent\\LSD=false",
+                    "Bittorrent\\PeX=false",
+                    "General\\Locale=en",
+                    "",
+                ]
+            )
+        )
+        env = dict(
+            os.environ, HOME=str(prof), XDG_CONFIG_HOME=str(prof), XDG_DATA_HOME=str(prof), XDG_CACHE_HOME=str(prof)
+        )
         self._spawn(["qbittorrent-nox", f"--profile={prof}", f"--webui-port={self.web}"], env=env)
         wait_port(self.web, proc=self.proc)
         deadline = time.monotonic() + 15
@@ -440,9 +482,10 @@ class QBittorrent(Client):
 
     def add(self, payload: Payload, torrent_path: Path, dest: Path) -> None:
         self.hash = payload.info_hash
-        body, ctype = multipart({"savepath": str(dest), "paused": "false", "root_folder": "true",
-                                 "contentLayout": "Original"},
-                                {"torrents": (torrent_path.name, payload.torrent)})
+        body, ctype = multipart(
+            {"savepath": str(dest), "paused": "false", "root_folder": "true", "contentLayout": "Original"},
+            {"torrents": (torrent_path.name, payload.torrent)},
+        )
         code, _, data = http(self._url("/api/v2/torrents/add"), body, {"Content-Type": ctype})
         if code != 200 or b"Fails" in data:
             raise ClientError(f"qbittorrent add: HTTP {code} {data[:200]!r}")
@@ -464,7 +507,7 @@ class QBittorrent(Client):
         try:
             t = self._info()
             return "not added" if t is None else f"{t['progress']:.0%} {t['state']}"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return str(exc)
 
 

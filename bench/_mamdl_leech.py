@@ -53,7 +53,7 @@ def main() -> None:
     engine.start()
     try:
         if extra:
-            engine._session.apply_settings(extra)  # noqa: SLF001 - a benchmark experiment
+            engine._session.apply_settings(extra)
         done = threading.Event()
         result: dict[str, object] = {}
 
@@ -69,7 +69,7 @@ def main() -> None:
 
         t = threading.Thread(target=listen, daemon=True)
         t.start()
-        while not engine._subscribers:  # noqa: SLF001 - wait until the listener is subscribed
+        while not engine._subscribers:
             time.sleep(0.001)
         say(ready=engine.listen_port)
         for line in sys.stdin:
@@ -85,7 +85,9 @@ def main() -> None:
     finally:
         engine.close()
     # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the parent across exec
-    hwm = next(int(ln.split()[1]) for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("VmHWM"))
+    hwm = next(
+        int(ln.split()[1]) for ln in Path("/proc/self/status").read_text().splitlines() if ln.startswith("VmHWM")
+    )
     say(closed=True, maxrss_kib=hwm)
 
 

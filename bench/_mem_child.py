@@ -53,8 +53,18 @@ def main() -> None:
         t_ready = time.monotonic() - t0
         time.sleep(settle)
         st = proc_status()
-        print(json.dumps({"n": len(items), "rss_kib": st["VmRSS"], "hwm_kib": st["VmHWM"],
-                          "rss_engine_started_kib": before["VmRSS"], "ready_s": t_ready}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "n": len(items),
+                    "rss_kib": st["VmRSS"],
+                    "hwm_kib": st["VmHWM"],
+                    "rss_engine_started_kib": before["VmRSS"],
+                    "ready_s": t_ready,
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

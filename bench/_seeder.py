@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import libtorrent as lt
-
 from _util import Payload
 
 
@@ -19,23 +18,25 @@ def seeder_settings(disk_io_threads: int | None = None) -> dict[str, Any]:
     # high_performance_seed lowers the disk queue to 7 MiB; libtorrent 2.1's default (100 MiB) is
     # larger and never slower here.
     s.pop("max_queued_disk_bytes", None)
-    s.update({
-        "listen_interfaces": "127.0.0.1:0",
-        "outgoing_interfaces": "",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "allow_multiple_connections_per_ip": True,
-        "min_announce_interval": 1,
-        "min_reconnect_time": 1,
-        "stop_tracker_timeout": 1,
-        "unchoke_slots_limit": -1,
-        "user_agent": "mamdl-bench-seeder",
-        "alert_mask": int(lt.alert.category_t.error_notification),
-    })
+    s.update(
+        {
+            "listen_interfaces": "127.0.0.1:0",
+            "outgoing_interfaces": "",
+            "enable_dht": False,
+            "enable_lsd": False,
+            "enable_upnp": False,
+            "enable_natpmp": False,
+            "enable_outgoing_utp": False,
+            "enable_incoming_utp": False,
+            "allow_multiple_connections_per_ip": True,
+            "min_announce_interval": 1,
+            "min_reconnect_time": 1,
+            "stop_tracker_timeout": 1,
+            "unchoke_slots_limit": -1,
+            "user_agent": "mamdl-bench-seeder",
+            "alert_mask": int(lt.alert.category_t.error_notification),
+        }
+    )
     return s
 
 
@@ -100,7 +101,7 @@ class Seeder:
         for h in list(self.handles.values()):
             try:
                 self.ses.remove_torrent(h)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         self.handles.clear()
         time.sleep(0.2)

@@ -40,7 +40,7 @@ class Tracker:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.0"
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 path, _, query = self.path.partition("?")
                 if path != "/announce":
                     self.send_error(404)
@@ -91,13 +91,15 @@ class Tracker:
         import struct
 
         compact = b"".join(socket.inet_aton(h) + struct.pack("!H", p) for h, p in others)
-        return bencode({
-            "interval": self.interval,
-            "min interval": 1,
-            "complete": seeds,
-            "incomplete": len(others) + 1 - seeds,
-            "peers": compact,
-        })
+        return bencode(
+            {
+                "interval": self.interval,
+                "min interval": 1,
+                "complete": seeds,
+                "incomplete": len(others) + 1 - seeds,
+                "peers": compact,
+            }
+        )
 
     def forget_except(self, port: int) -> None:
         """Forget every peer but the one listening on `port` (the seeder), between runs."""

@@ -24,6 +24,7 @@ MiB = 1 << 20
 
 # ---------------------------------------------------------------------------- processes
 
+
 class Procs:
     """Every child process the benchmark starts, each in its own process group, so that a
     normal end, an exception, Ctrl-C or SIGTERM all stop exactly those (and their children)."""
@@ -66,7 +67,7 @@ class Procs:
         for p in procs:
             try:
                 self.stop(p, timeout=5)
-            except Exception:  # noqa: BLE001 - best effort at exit
+            except Exception:
                 pass
 
 
@@ -97,6 +98,7 @@ def install_signal_handlers() -> None:
 
 # ---------------------------------------------------------------------------- ports & HTTP
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -116,8 +118,9 @@ def wait_port(port: int, timeout: float = 15.0, proc: subprocess.Popen | None = 
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
-def http(url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+def http(
+    url: str, data: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 10.0
+) -> tuple[int, dict[str, str], bytes]:
     req = urllib.request.Request(url, data=data, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -132,14 +135,17 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
     for k, v in fields.items():
         out += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
     for k, (fname, blob) in files.items():
-        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{fname}"\r\n'
-                "Content-Type: application/x-bittorrent\r\n\r\n").encode()
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{fname}"\r\n'
+            "Content-Type: application/x-bittorrent\r\n\r\n"
+        ).encode()
         out += blob + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/form-data; boundary={boundary}"
 
 
 # ---------------------------------------------------------------------------- payloads
+
 
 @dataclass
 class Payload:
@@ -203,8 +209,15 @@ def make_payload(root: Path, name: str, sizes: list[int], announce: str, piece_l
     lt.set_piece_hashes(ct, str(root))
     blob = lt.bencode(ct.generate())
     ti = lt.torrent_info(blob)
-    return Payload(name=name, root=root, files=files, torrent=blob, info_hash=str(ti.info_hashes().v1),
-                   sha256=sha, piece_length=ti.piece_length())
+    return Payload(
+        name=name,
+        root=root,
+        files=files,
+        torrent=blob,
+        info_hash=str(ti.info_hashes().v1),
+        sha256=sha,
+        piece_length=ti.piece_length(),
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -227,7 +240,7 @@ def verify(payload: Payload, dest: Path) -> str | None:
 
 def drop_file_cache(path: Path) -> None:
     """Tell the kernel we will not need these pages (best effort; keeps runs comparable)."""
-    for p in ([path] if path.is_file() else [q for q in path.rglob("*") if q.is_file()]):
+    for p in [path] if path.is_file() else [q for q in path.rglob("*") if q.is_file()]:
         try:
             fd = os.open(p, os.O_RDONLY)
             try:
@@ -239,6 +252,7 @@ def drop_file_cache(path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- stats
+
 
 def summary(values: list[float]) -> dict[str, Any]:
     if not values:

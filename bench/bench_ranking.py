@@ -22,8 +22,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from mamdl.mam.models import SearchResult  # noqa: E402
-from mamdl.ranking import Prefs, Query, rank  # noqa: E402
-from mamdl.ranking import features, names, normalize  # noqa: E402
+from mamdl.ranking import Prefs, Query, features, names, normalize, rank  # noqa: E402  # noqa: E402
 
 CATALOGUE = ROOT / "bench" / "data" / "devset_catalogue.json"
 QUERIES = [

@@ -103,7 +103,6 @@ def _tests_strict_search(catalogue: Path):
 
 
 def run_in_process(queries: list[dict], catalogue: Path, verbose: bool) -> list[dict]:
-    from mamdl.mam.models import SearchResult
     from mamdl.ranking import Prefs, Query, broadened_search
 
     search = sandbox_search(catalogue) or _tests_strict_search(catalogue)
@@ -202,8 +201,10 @@ def report(results: list[dict], verbose: bool, label: str) -> float:
             misses.append(r)
         if verbose:
             mark = "ok " if ok else "MISS"
-            print(f"{mark} {q['title_query']!r} / {q['author_query']!r} -> {r['best_guess']} "
-                  f"conf={r['confidence']:.2f} req={r['requests']} {r['queries_sent']}")
+            print(
+                f"{mark} {q['title_query']!r} / {q['author_query']!r} -> {r['best_guess']} "
+                f"conf={r['confidence']:.2f} req={r['requests']} {r['queries_sent']}"
+            )
     n = len(results)
     reqs = [r["requests"] for r in results]
     print(f"[{label}] top-1: {hits}/{n} = {hits / n:.1%}")
@@ -211,9 +212,11 @@ def report(results: list[dict], verbose: bool, label: str) -> float:
     print(f"[{label}] time per query: mean {sum(r['seconds'] for r in results) / n * 1000:.0f} ms")
     for r in misses:
         q = r["query"]
-        print(f"  miss: {q['title_query']!r} / {q['author_query']!r} expected {q['expected_title']!r} "
-              f"({q['expected_author']}); got {r['best_guess']} conf={r['confidence']:.2f} "
-              f"queries={r['queries_sent']}")
+        print(
+            f"  miss: {q['title_query']!r} / {q['author_query']!r} expected {q['expected_title']!r} "
+            f"({q['expected_author']}); got {r['best_guess']} conf={r['confidence']:.2f} "
+            f"queries={r['queries_sent']}"
+        )
     return hits / n
 
 
@@ -280,8 +283,9 @@ def perturbed_queries(n: int, seed: int = 7) -> list[dict]:
             author_q = " ".join(parts[:-1] + [typo(parts[-1])])
         else:
             author_q = author
-        out.append({"title_query": title_q, "author_query": author_q,
-                    "expected_title": w["title"], "expected_author": author})
+        out.append(
+            {"title_query": title_q, "author_query": author_q, "expected_title": w["title"], "expected_author": author}
+        )
     return out
 
 
@@ -291,8 +295,13 @@ def main() -> None:
     ap.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
     ap.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE)
     ap.add_argument("--interval", type=float, default=0.02, help="MAMDL_MIN_INTERVAL for the CLI")
-    ap.add_argument("--perturbed", type=int, default=0, metavar="N",
-                    help="instead of the dev queries, N queries made by mistyping works.json (seeded)")
+    ap.add_argument(
+        "--perturbed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of the dev queries, N queries made by mistyping works.json (seeded)",
+    )
     ap.add_argument("--seed", type=int, default=7, help="seed for --perturbed")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()

@@ -32,9 +32,17 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "src"))
 
-from _clients import ALL_CLIENTS, Client, ClientError, Mamdl  # noqa: E402
+from _clients import ALL_CLIENTS, Client, Mamdl  # noqa: E402
 from _util import (  # noqa: E402
-    PROCS, MiB, Payload, dumps, fmt, install_signal_handlers, make_payload, summary, verify,
+    PROCS,
+    MiB,
+    Payload,
+    dumps,
+    fmt,
+    install_signal_handlers,
+    make_payload,
+    summary,
+    verify,
 )
 
 RESULTS = HERE / "results"
@@ -47,6 +55,7 @@ def log(msg: str) -> None:
 
 # ============================================================================ setup
 
+
 def ensure_clients(no_install: bool) -> dict[str, str]:
     """Install missing clients with apt (as root). Returns notes for the clients still missing."""
     missing = [b for b in APT_PACKAGES if shutil.which(b) is None]
@@ -57,8 +66,10 @@ def ensure_clients(no_install: bool) -> dict[str, str]:
     if no_install:
         return {b: "not installed (--no-install)" for b in missing}
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return {b: f"not installed and cannot install (need root and apt-get): apt-get install {APT_PACKAGES[b]}"
-                for b in missing}
+        return {
+            b: f"not installed and cannot install (need root and apt-get): apt-get install {APT_PACKAGES[b]}"
+            for b in missing
+        }
     log(f"installing {' '.join(pkgs)} with apt-get (one-time) ...")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -102,13 +113,20 @@ def machine_info(tmp: Path) -> dict[str, Any]:
     from importlib import metadata
 
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "mem_mib": mem, "kernel": platform.release(),
-        "python": platform.python_version(), "libtorrent": metadata.version("libtorrent"),
-        "mamdl": metadata.version("mamdl"), "tmp_fs": fs, "tmp_dir": str(tmp),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "mem_mib": mem,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "libtorrent": metadata.version("libtorrent"),
+        "mamdl": metadata.version("mamdl"),
+        "tmp_fs": fs,
+        "tmp_dir": str(tmp),
     }
 
 
 # ============================================================================ physical limit
+
 
 def physical_limit(dest_dir: Path, size: int, repeats: int) -> dict[str, Any]:
     """Write `size` bytes to a new file on the benchmark's disk, then SHA-1 them in piece-sized
@@ -141,7 +159,7 @@ def physical_limit(dest_dir: Path, size: int, repeats: int) -> dict[str, Any]:
         left = size
         while left:
             for off in range(0, min(left, len(buf)), piece):
-                hashlib.sha1(mv[off:off + piece]).digest()
+                hashlib.sha1(mv[off : off + piece]).digest()
             left -= min(left, len(buf))
         sha1_s.append(time.perf_counter() - h_t0)
     mib = size / MiB
@@ -161,6 +179,7 @@ def physical_limit(dest_dir: Path, size: int, repeats: int) -> dict[str, Any]:
 
 
 # ============================================================================ throughput
+
 
 def multi_sizes(total: int, n: int, seed: int = 11) -> list[int]:
     """An audiobook-like layout: n-1 chapter files of uneven size and a small cover, summing to
@@ -203,8 +222,10 @@ class Swarm:
         os.sync()  # the source's writeback must not land in the middle of a timed run
         self.seeder.add(pl)
         self.payloads[key], self.torrent_paths[key] = pl, tp
-        log(f"  payload {key}: {len(pl.files)} file(s), {pl.size / MiB:.0f} MiB, pieces of "
-            f"{pl.piece_length // 1024} KiB, v1-only, private ({time.monotonic() - t0:.1f} s to make and seed)")
+        log(
+            f"  payload {key}: {len(pl.files)} file(s), {pl.size / MiB:.0f} MiB, pieces of "
+            f"{pl.piece_length // 1024} KiB, v1-only, private ({time.monotonic() - t0:.1f} s to make and seed)"
+        )
         return pl
 
     def close(self) -> None:
@@ -235,15 +256,17 @@ def one_run(swarm: Swarm, client: Client, key: str, tag: str) -> dict[str, Any]:
         fb.stop()
         t_first = fb.t_first if fb.t_first is not None and fb.t_first < t_done else t_add
         mib = pl.size / MiB
-        rec.update({
-            "mibps": mib / (t_done - t_first),
-            "mibps_from_add": mib / (t_done - t_add),
-            "seconds": t_done - t_first,
-            "ttfb_s": t_first - t_add,
-            "seeder_sent_mib": fb.sent / MiB,
-            "cpu_s_per_gib": (cpu1 - cpu0) * 1024 / mib if cpu0 is not None and cpu1 is not None else None,
-        })
-    except Exception as exc:  # noqa: BLE001 - one failed run must not end the benchmark
+        rec.update(
+            {
+                "mibps": mib / (t_done - t_first),
+                "mibps_from_add": mib / (t_done - t_add),
+                "seconds": t_done - t_first,
+                "ttfb_s": t_first - t_add,
+                "seeder_sent_mib": fb.sent / MiB,
+                "cpu_s_per_gib": (cpu1 - cpu0) * 1024 / mib if cpu0 is not None and cpu1 is not None else None,
+            }
+        )
+    except Exception as exc:
         rec["error"] = str(exc)[:500]
     finally:
         client.stop()
@@ -270,19 +293,26 @@ def describe(rec: dict[str, Any]) -> str:
         return f"FAILED: {rec['error']}"
     cpu = f", CPU {rec['cpu_s_per_gib']:.1f} s/GiB" if rec.get("cpu_s_per_gib") is not None else ""
     rss = f", peak RSS {rec['maxrss_mib']:.0f} MiB" if rec.get("maxrss_mib") else ""
-    return (f"{rec['mibps']:6.0f} MiB/s ({rec['seconds']:.2f} s after first byte at +{rec['ttfb_s']:.2f} s; "
-            f"{rec['mibps_from_add']:.0f} MiB/s from add{cpu}{rss}) verified")
+    return (
+        f"{rec['mibps']:6.0f} MiB/s ({rec['seconds']:.2f} s after first byte at +{rec['ttfb_s']:.2f} s; "
+        f"{rec['mibps_from_add']:.0f} MiB/s from add{cpu}{rss}) verified"
+    )
 
 
 def stats_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     ok = [r for r in runs if "error" not in r]
     s = summary([r["mibps"] for r in ok])
     out = {
-        "median_mibps": s["median"], "min_mibps": s["min"], "max_mibps": s["max"],
+        "median_mibps": s["median"],
+        "min_mibps": s["min"],
+        "max_mibps": s["max"],
         "median_mibps_from_add": summary([r["mibps_from_add"] for r in ok])["median"],
         "median_ttfb_s": summary([r["ttfb_s"] for r in ok])["median"],
-        "median_cpu_s_per_gib": summary([r["cpu_s_per_gib"] for r in ok if r.get("cpu_s_per_gib") is not None])["median"],
-        "ok": len(ok), "failed": len(runs) - len(ok),
+        "median_cpu_s_per_gib": summary([r["cpu_s_per_gib"] for r in ok if r.get("cpu_s_per_gib") is not None])[
+            "median"
+        ],
+        "ok": len(ok),
+        "failed": len(runs) - len(ok),
         "runs": runs,
     }
     rss = [r["maxrss_mib"] for r in ok if r.get("maxrss_mib")]
@@ -319,8 +349,11 @@ TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("disk_io=pread", {"disk_io": "pread"}, {}),
     ("disk_io=mmap", {"disk_io": "mmap"}, {}),
     ("status_interval=0.1, store_interval=0.25", {"status_interval": 0.1, "store_interval": 0.25}, {}),
-    ("pread + lt max_queued_disk_bytes=16 MiB (not in EngineConfig)", {"disk_io": "pread"},
-     {"max_queued_disk_bytes": 16 * MiB}),
+    (
+        "pread + lt max_queued_disk_bytes=16 MiB (not in EngineConfig)",
+        {"disk_io": "pread"},
+        {"max_queued_disk_bytes": 16 * MiB},
+    ),
     ("pread + lt hashing_threads=2 (not in EngineConfig)", {"disk_io": "pread"}, {"hashing_threads": 2}),
     ("posix + lt hashing_threads=2 (not in EngineConfig)", {}, {"hashing_threads": 2}),
     ("posix + lt max_out_request_queue=1500 (not in EngineConfig)", {}, {"max_out_request_queue": 1500}),
@@ -328,7 +361,9 @@ TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-def tuning(swarm: Swarm, key: str, rounds: int, variants: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+def tuning(
+    swarm: Swarm, key: str, rounds: int, variants: list[tuple[str, dict[str, Any], dict[str, Any]]]
+) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in variants}
     for r in range(1, rounds + 1):
         for i, (label, cfg, extra) in enumerate(variants):
@@ -347,6 +382,7 @@ def tuning(swarm: Swarm, key: str, rounds: int, variants: list[tuple[str, dict[s
 
 
 # ============================================================================ memory
+
 
 def memory(tmp: Path, counts: list[int], settle: float, config: dict[str, Any] | None = None) -> dict[str, Any]:
     """Peak RSS of a process running mamdl's Engine that seeds N small torrents (1 MiB epub-like
@@ -370,9 +406,18 @@ def memory(tmp: Path, counts: list[int], settle: float, config: dict[str, Any] |
             lst = base / f"list-{n}.json"
             lst.write_text(json.dumps(items[:n]))
             state = base / f"state-{n}"
-            p = PROCS.start([sys.executable, str(HERE / "_mem_child.py"), str(state), str(lst), str(settle),
-                             json.dumps(config or {})],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            p = PROCS.start(
+                [
+                    sys.executable,
+                    str(HERE / "_mem_child.py"),
+                    str(state),
+                    str(lst),
+                    str(settle),
+                    json.dumps(config or {}),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
             try:
                 so, se = p.communicate(timeout=240)
             finally:
@@ -382,17 +427,26 @@ def memory(tmp: Path, counts: list[int], settle: float, config: dict[str, Any] |
             row = json.loads(so.decode().strip().splitlines()[-1])
             shutil.rmtree(state, ignore_errors=True)
             out[str(n)] = {
-                "peak_rss_mib": row["hwm_kib"] / 1024, "rss_mib": row["rss_kib"] / 1024,
-                "engine_started_rss_mib": row["rss_engine_started_kib"] / 1024, "seeding_after_s": row["ready_s"],
+                "peak_rss_mib": row["hwm_kib"] / 1024,
+                "rss_mib": row["rss_kib"] / 1024,
+                "engine_started_rss_mib": row["rss_engine_started_kib"] / 1024,
+                "seeding_after_s": row["ready_s"],
             }
-            log(f"  {n:4d} torrents seeding: peak RSS {row['hwm_kib'] / 1024:6.1f} MiB, now {row['rss_kib'] / 1024:6.1f} MiB "
-                f"(engine alone {row['rss_engine_started_kib'] / 1024:.1f} MiB; all seeding after {row['ready_s']:.1f} s)")
+            log(
+                f"  {n:4d} torrents seeding: peak RSS {row['hwm_kib'] / 1024:6.1f} MiB, now {row['rss_kib'] / 1024:6.1f} MiB "
+                f"(engine alone {row['rss_engine_started_kib'] / 1024:.1f} MiB; all seeding after {row['ready_s']:.1f} s)"
+            )
         lo, hi = str(min(counts)), str(n_max)
         span = n_max - min(counts)
         per_peak = (out[hi]["peak_rss_mib"] - out[lo]["peak_rss_mib"]) / span if span else None
         per_now = (out[hi]["rss_mib"] - out[lo]["rss_mib"]) / span if span else None
-        return {"counts": out, "rss_per_torrent_mib": per_peak, "rss_per_torrent_steady_mib": per_now,
-                "torrent_size_mib": 1, "settle_s": settle}
+        return {
+            "counts": out,
+            "rss_per_torrent_mib": per_peak,
+            "rss_per_torrent_steady_mib": per_now,
+            "torrent_size_mib": 1,
+            "settle_s": settle,
+        }
     finally:
         tracker.close()
         shutil.rmtree(base, ignore_errors=True)
@@ -400,14 +454,19 @@ def memory(tmp: Path, counts: list[int], settle: float, config: dict[str, Any] |
 
 # ============================================================================ start-up
 
+
 def startup(tmp: Path, repeats: int) -> dict[str, Any]:
     mam = Path(sys.executable).parent / "mam"
     if not mam.exists():
         mam = Path(shutil.which("mam") or "mam")
     home = tmp / "mamdl-home"
     home.mkdir(parents=True, exist_ok=True)
-    sb = PROCS.start([sys.executable, "-m", "mamdl.sandbox", "--port", "0", "--rotate-every", "0"],
-                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(tmp))
+    sb = PROCS.start(
+        [sys.executable, "-m", "mamdl.sandbox", "--port", "0", "--rotate-every", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=str(tmp),
+    )
     try:
         env_vals: dict[str, str] = {}
         deadline = time.monotonic() + 60
@@ -421,8 +480,14 @@ def startup(tmp: Path, repeats: int) -> dict[str, Any]:
                 env_vals[m.group(1)] = m.group(2)
             if time.monotonic() > deadline:
                 raise RuntimeError("the sandbox did not start")
-        env = dict(os.environ, **env_vals, MAMDL_HOME=str(home), MAMDL_MIN_INTERVAL="0",
-                   MAMDL_CACHE_TTL_SECONDS="0", NO_COLOR="1")
+        env = dict(
+            os.environ,
+            **env_vals,
+            MAMDL_HOME=str(home),
+            MAMDL_MIN_INTERVAL="0",
+            MAMDL_CACHE_TTL_SECONDS="0",
+            NO_COLOR="1",
+        )
 
         def timed(argv: list[str], check_json: bool) -> list[float]:
             times = []
@@ -445,28 +510,40 @@ def startup(tmp: Path, repeats: int) -> dict[str, Any]:
     finally:
         PROCS.stop(sb)
     return {
-        "help": statistics.median(helps), "search": statistics.median(searches),
-        "help_runs": helps, "search_runs": searches, "repeats": repeats,
+        "help": statistics.median(helps),
+        "search": statistics.median(searches),
+        "help_runs": helps,
+        "search_runs": searches,
+        "repeats": repeats,
     }
 
 
 # ============================================================================ search
 
+
 def search_figures() -> dict[str, Any]:
     out: dict[str, Any] = {}
     p = subprocess.run([sys.executable, str(HERE / "bench_ranking.py")], capture_output=True, text=True, timeout=300)
-    m = re.search(r"rank\(\) of (\d+) results: cold median ([\d.]+) ms \(max ([\d.]+)\), warm median ([\d.]+) ms", p.stdout)
+    m = re.search(
+        r"rank\(\) of (\d+) results: cold median ([\d.]+) ms \(max ([\d.]+)\), warm median ([\d.]+) ms", p.stdout
+    )
     if m:
-        out.update(ranking_results=int(m.group(1)), ranking_ms_1000=float(m.group(2)),
-                   ranking_ms_1000_cold_max=float(m.group(3)), ranking_ms_1000_warm=float(m.group(4)))
+        out.update(
+            ranking_results=int(m.group(1)),
+            ranking_ms_1000=float(m.group(2)),
+            ranking_ms_1000_cold_max=float(m.group(3)),
+            ranking_ms_1000_warm=float(m.group(4)),
+        )
     else:
         out["ranking_error"] = (p.stdout + p.stderr)[-400:]
-    p = subprocess.run([sys.executable, str(HERE / "ranking_devset.py"), "--in-process"],
-                       capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, str(HERE / "ranking_devset.py"), "--in-process"], capture_output=True, text=True, timeout=600
+    )
     m = re.search(r"top-1: (\d+)/(\d+) = ([\d.]+)%", p.stdout)
     if m:
-        out.update(devset_hits=int(m.group(1)), devset_queries=int(m.group(2)),
-                   devset_top1=int(m.group(1)) / int(m.group(2)))
+        out.update(
+            devset_hits=int(m.group(1)), devset_queries=int(m.group(2)), devset_top1=int(m.group(1)) / int(m.group(2))
+        )
         m2 = re.search(r"requests per query: max (\d+), mean ([\d.]+)", p.stdout)
         if m2:
             out.update(devset_requests_max=int(m2.group(1)), devset_requests_mean=float(m2.group(2)))
@@ -481,6 +558,7 @@ def search_figures() -> dict[str, Any]:
 
 # ============================================================================ report
 
+
 def ratio_text(res: dict[str, Any]) -> tuple[str | None, float | None]:
     clients = res.get("clients", {})
     mam = clients.get("mamdl", {}).get("median_mibps")
@@ -493,14 +571,18 @@ def ratio_text(res: dict[str, Any]) -> tuple[str | None, float | None]:
 
 def _tuning_table(L: list[str], variants: dict) -> None:
     """One engine-tuning table; the first variant is the baseline for the "vs default" column."""
-    L.append("| variant | median MiB/s | min | max | CPU s per GiB | peak RSS MiB | peak anon / file-backed RSS MiB | vs default |")
+    L.append(
+        "| variant | median MiB/s | min | max | CPU s per GiB | peak RSS MiB | peak anon / file-backed RSS MiB | vs default |"
+    )
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     base = next(iter(variants.values())).get("median_mibps")
     for label, t in variants.items():
         rel = f"{t['median_mibps'] / base:.2f}×" if base and t.get("median_mibps") else "–"
-        L.append(f"| {label} | {fmt(t['median_mibps'])} | {fmt(t['min_mibps'])} | {fmt(t['max_mibps'])} | "
-                 f"{fmt(t['median_cpu_s_per_gib'], 1)} | {fmt(t.get('median_peak_rss_mib'))} | "
-                 f"{fmt(t.get('median_rssanon_peak_mib'))} / {fmt(t.get('median_rssfile_peak_mib'))} | {rel} |")
+        L.append(
+            f"| {label} | {fmt(t['median_mibps'])} | {fmt(t['min_mibps'])} | {fmt(t['max_mibps'])} | "
+            f"{fmt(t['median_cpu_s_per_gib'], 1)} | {fmt(t.get('median_peak_rss_mib'))} | "
+            f"{fmt(t.get('median_rssanon_peak_mib'))} / {fmt(t.get('median_rssfile_peak_mib'))} | {rel} |"
+        )
     L.append("")
 
 
@@ -510,29 +592,40 @@ def markdown(res: dict[str, Any]) -> str:
     L.append(f"# mamdl benchmarks — {res['date']}{' (quick)' if res['quick'] else ''}")
     m = res["machine"]
     L.append("")
-    L.append(f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_mib']} MiB RAM, Linux {m['kernel']}, "
-             f"disk {m['tmp_fs']}; Python {m['python']}, libtorrent {m['libtorrent']} (mamdl {m['mamdl']}).")
+    L.append(
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_mib']} MiB RAM, Linux {m['kernel']}, "
+        f"disk {m['tmp_fs']}; Python {m['python']}, libtorrent {m['libtorrent']} (mamdl {m['mamdl']})."
+    )
     L.append("")
     if "clients" in res:
-        L.append(f"## Download throughput (loopback, TCP only, {sz['payload_mib']:.0f} MiB private v1 torrent, "
-                 f"{res['rounds']} interleaved round(s))")
+        L.append(
+            f"## Download throughput (loopback, TCP only, {sz['payload_mib']:.0f} MiB private v1 torrent, "
+            f"{res['rounds']} interleaved round(s))"
+        )
         L.append("")
-        L.append("MiB/s from the seeder's first payload byte to the client's own completion signal; every run "
-                 "verified by SHA-256 against the source. Multi-file: the same size in "
-                 f"{sz['multi_files']} files.")
+        L.append(
+            "MiB/s from the seeder's first payload byte to the client's own completion signal; every run "
+            "verified by SHA-256 against the source. Multi-file: the same size in "
+            f"{sz['multi_files']} files."
+        )
         L.append("")
-        L.append("| client | median MiB/s | min | max | ok runs (single+multi) | multi-file median [min–max] | first byte after add (s) "
-                 "| MiB/s from add | CPU s per GiB |")
+        L.append(
+            "| client | median MiB/s | min | max | ok runs (single+multi) | multi-file median [min–max] | first byte after add (s) "
+            "| MiB/s from add | CPU s per GiB |"
+        )
         L.append("|---|---:|---:|---:|---:|---|---:|---:|---:|")
         for name, c in res["clients"].items():
             mf = c.get("multi", {})
-            mtxt = (f"{fmt(mf.get('median_mibps'))} [{fmt(mf.get('min_mibps'))}–{fmt(mf.get('max_mibps'))}]"
-                    if mf else "–")
+            mtxt = (
+                f"{fmt(mf.get('median_mibps'))} [{fmt(mf.get('min_mibps'))}–{fmt(mf.get('max_mibps'))}]" if mf else "–"
+            )
             fails = c["failed"] + (mf.get("failed", 0) if mf else 0)
             ok = f"{c['ok']}" + (f"+{mf.get('ok', 0)}" if mf else "") + (f" ({fails} failed)" if fails else "")
-            L.append(f"| {name} ({res['client_versions'].get(name, '')}) | **{fmt(c['median_mibps'])}** | "
-                     f"{fmt(c['min_mibps'])} | {fmt(c['max_mibps'])} | {ok} | {mtxt} | {fmt(c['median_ttfb_s'], 2)} | "
-                     f"{fmt(c['median_mibps_from_add'])} | {fmt(c['median_cpu_s_per_gib'], 1)} |")
+            L.append(
+                f"| {name} ({res['client_versions'].get(name, '')}) | **{fmt(c['median_mibps'])}** | "
+                f"{fmt(c['min_mibps'])} | {fmt(c['max_mibps'])} | {ok} | {mtxt} | {fmt(c['median_ttfb_s'], 2)} | "
+                f"{fmt(c['median_mibps_from_add'])} | {fmt(c['median_cpu_s_per_gib'], 1)} |"
+            )
         for n, note in res.get("skipped_clients", {}).items():
             L.append(f"| {n} | skipped: {note} | | | | | | | |")
         L.append("")
@@ -542,16 +635,20 @@ def markdown(res: dict[str, Any]) -> str:
             L.append("")
     if "physical" in res:
         p = res["physical"]
-        L.append(f"**Physical limit on this machine: {p['limit_mibps']:.0f} MiB/s** = {p['size_mib']:.0f} MiB written to the "
-                 f"benchmark's disk without fsync ({p['write_mibps']:.0f} MiB/s, page cache, as the clients do) plus "
-                 f"SHA-1 of it in 512 KiB pieces ({p['sha1_mibps']:.0f} MiB/s), done one after the other. "
-                 f"With fsync: writes {p['write_fsync_mibps']:.0f} MiB/s, limit {p['limit_fsync_mibps']:.0f} MiB/s. "
-                 "This is a serial figure: a client overlapping writes and hashing on two cores can exceed it "
-                 f"(perfect overlap would bound it at {p['overlapped_bound_mibps']:.0f} MiB/s).")
+        L.append(
+            f"**Physical limit on this machine: {p['limit_mibps']:.0f} MiB/s** = {p['size_mib']:.0f} MiB written to the "
+            f"benchmark's disk without fsync ({p['write_mibps']:.0f} MiB/s, page cache, as the clients do) plus "
+            f"SHA-1 of it in 512 KiB pieces ({p['sha1_mibps']:.0f} MiB/s), done one after the other. "
+            f"With fsync: writes {p['write_fsync_mibps']:.0f} MiB/s, limit {p['limit_fsync_mibps']:.0f} MiB/s. "
+            "This is a serial figure: a client overlapping writes and hashing on two cores can exceed it "
+            f"(perfect overlap would bound it at {p['overlapped_bound_mibps']:.0f} MiB/s)."
+        )
         L.append("")
     if "tuning" in res:
-        L.append(f"## Engine tuning (mamdl only, {sz['payload_mib']:.0f} MiB single file, {res['tuning_rounds']} "
-                 "interleaved round(s))")
+        L.append(
+            f"## Engine tuning (mamdl only, {sz['payload_mib']:.0f} MiB single file, {res['tuning_rounds']} "
+            "interleaved round(s))"
+        )
         L.append("")
         _tuning_table(L, res["tuning"])
         if res.get("tuning_multi"):
@@ -570,28 +667,36 @@ def markdown(res: dict[str, Any]) -> str:
         for n, row in mm["counts"].items():
             L.append(f"| {n} | {row['peak_rss_mib']:.1f} | {row['rss_mib']:.1f} |")
         L.append("")
-        L.append(f"**{mm['rss_per_torrent_mib'] * 1024:.0f} KiB ({mm['rss_per_torrent_mib']:.3f} MiB) of peak RSS per added "
-                 f"torrent** (steady: {mm['rss_per_torrent_steady_mib'] * 1024:.0f} KiB); the old design budgeted "
-                 "50–100 MB per torrent.")
+        L.append(
+            f"**{mm['rss_per_torrent_mib'] * 1024:.0f} KiB ({mm['rss_per_torrent_mib']:.3f} MiB) of peak RSS per added "
+            f"torrent** (steady: {mm['rss_per_torrent_steady_mib'] * 1024:.0f} KiB); the old design budgeted "
+            "50–100 MB per torrent."
+        )
         L.append("")
     if "startup" in res:
         s = res["startup"]
         L.append(f"## Start-up (whole process, median of {s['repeats']})")
         L.append("")
         L.append(f"- `mam --help`: **{s['help'] * 1000:.0f} ms**")
-        L.append(f"- `mam search -t dune --json` against a running sandbox (one real request, cache off): "
-                 f"**{s['search'] * 1000:.0f} ms**")
+        L.append(
+            f"- `mam search -t dune --json` against a running sandbox (one real request, cache off): "
+            f"**{s['search'] * 1000:.0f} ms**"
+        )
         L.append("")
     if "search" in res:
         s = res["search"]
         L.append("## Search")
         L.append("")
         if "ranking_ms_1000" in s:
-            L.append(f"- Ranking 1,000 results: **{s['ranking_ms_1000']:.1f} ms** cold (max {s['ranking_ms_1000_cold_max']:.1f}), "
-                     f"{s['ranking_ms_1000_warm']:.1f} ms warm (target < 50 ms)")
+            L.append(
+                f"- Ranking 1,000 results: **{s['ranking_ms_1000']:.1f} ms** cold (max {s['ranking_ms_1000_cold_max']:.1f}), "
+                f"{s['ranking_ms_1000_warm']:.1f} ms warm (target < 50 ms)"
+            )
         if "devset_top1" in s:
-            L.append(f"- Dev set top-1: **{s['devset_top1']:.1%}** ({s['devset_hits']}/{s['devset_queries']}), "
-                     f"requests per query max {s.get('devset_requests_max')}, mean {s.get('devset_requests_mean')}")
+            L.append(
+                f"- Dev set top-1: **{s['devset_top1']:.1%}** ({s['devset_hits']}/{s['devset_queries']}), "
+                f"requests per query max {s.get('devset_requests_max')}, mean {s.get('devset_requests_mean')}"
+            )
         L.append("")
     return "\n".join(L)
 
@@ -619,23 +724,51 @@ def chart(res: dict[str, Any], path: Path) -> None:
             med.append(c["median_mibps"])
             lo.append(c["median_mibps"] - c["min_mibps"])
             hi.append(c["max_mibps"] - c["median_mibps"])
-        bars = ax.bar(xs, med, width, yerr=[lo, hi], capsize=4, label=label, color=color, edgecolor="black",
-                      linewidth=0.5, error_kw={"elinewidth": 1})
+        bars = ax.bar(
+            xs,
+            med,
+            width,
+            yerr=[lo, hi],
+            capsize=4,
+            label=label,
+            color=color,
+            edgecolor="black",
+            linewidth=0.5,
+            error_kw={"elinewidth": 1},
+        )
         for b, v, up in zip(bars, med, hi):
-            ax.annotate(f"{v:.0f}", (b.get_x() + b.get_width() / 2, v + up), xytext=(0, 3), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=8)
+            ax.annotate(
+                f"{v:.0f}",
+                (b.get_x() + b.get_width() / 2, v + up),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
     if "physical" in res:
         lim = res["physical"]["limit_mibps"]
         ax.axhline(lim, color="#b03a2e", linestyle="--", linewidth=1)
-        ax.text(len(names) - 0.5, lim, f"physical limit {lim:.0f} MiB/s (write + SHA-1)", color="#b03a2e",
-                ha="right", va="bottom", fontsize=8)
+        ax.text(
+            len(names) - 0.5,
+            lim,
+            f"physical limit {lim:.0f} MiB/s (write + SHA-1)",
+            color="#b03a2e",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names)
     ax.set_ylabel("MiB/s (median, bars = min–max)")
-    ax.set_title(f"Loopback download of a {res['sizes']['payload_mib']:.0f} MiB private torrent, "
-                 f"{res['rounds']} round(s), {res['machine']['cores']} cores")
+    ax.set_title(
+        f"Loopback download of a {res['sizes']['payload_mib']:.0f} MiB private torrent, "
+        f"{res['rounds']} round(s), {res['machine']['cores']} cores"
+    )
     ax.legend(loc="upper left", fontsize=8)
-    ax.set_ylim(0, max([clients[n]["max_mibps"] for n in names] + [res.get("physical", {}).get("limit_mibps", 0)]) * 1.15)
+    ax.set_ylim(
+        0, max([clients[n]["max_mibps"] for n in names] + [res.get("physical", {}).get("limit_mibps", 0)]) * 1.15
+    )
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
@@ -665,30 +798,46 @@ def recommend(tune: dict[str, Any], tune_multi: dict[str, Any] | None, payload_m
     spread = (base["max_mibps"] - base["min_mibps"]) / base["median_mibps"]
 
     def line(label: str, t: dict[str, Any]) -> str:
-        parts = [f"single file {t['median_mibps']:.0f} vs {base['median_mibps']:.0f} MiB/s "
-                 f"({t['median_mibps'] / base['median_mibps'] - 1:+.0%})"]
+        parts = [
+            f"single file {t['median_mibps']:.0f} vs {base['median_mibps']:.0f} MiB/s "
+            f"({t['median_mibps'] / base['median_mibps'] - 1:+.0%})"
+        ]
         m = tune_multi.get(label, {})
         if m.get("median_mibps") and mbase.get("median_mibps"):
-            parts.append(f"multi-file {m['median_mibps']:.0f} vs {mbase['median_mibps']:.0f} MiB/s "
-                         f"({m['median_mibps'] / mbase['median_mibps'] - 1:+.0%})")
+            parts.append(
+                f"multi-file {m['median_mibps']:.0f} vs {mbase['median_mibps']:.0f} MiB/s "
+                f"({m['median_mibps'] / mbase['median_mibps'] - 1:+.0%})"
+            )
         if t.get("median_rssanon_peak_mib") is not None and base.get("median_rssanon_peak_mib") is not None:
-            parts.append(f"peak RSS during the download {t.get('median_peak_rss_mib', 0):.0f} vs "
-                         f"{base.get('median_peak_rss_mib', 0):.0f} MiB (anonymous {t['median_rssanon_peak_mib']:.0f} vs "
-                         f"{base['median_rssanon_peak_mib']:.0f})")
+            parts.append(
+                f"peak RSS during the download {t.get('median_peak_rss_mib', 0):.0f} vs "
+                f"{base.get('median_peak_rss_mib', 0):.0f} MiB (anonymous {t['median_rssanon_peak_mib']:.0f} vs "
+                f"{base['median_rssanon_peak_mib']:.0f})"
+            )
         return "; ".join(parts)
 
     if best_label == base_label or gain < max(0.10, spread / 2):
-        return (f"Recommendation: keep the default ({base_label}): the best variant ({best_label}) gains "
-                f"{gain:+.0%} overall, within this machine's run-to-run spread ({spread:.0%} of the default's median).")
-    if best.get("median_peak_rss_mib") and base.get("median_peak_rss_mib") and \
-            best["median_peak_rss_mib"] - base["median_peak_rss_mib"] > max(0.75 * payload_mib, 128):
-        return (f"Recommendation: keep the default ({base_label}). {best_label} was faster here ({line(best_label, best)}), "
-                "but its memory grows with the data, which a long-running seeder cannot afford.")
-    return (f"Recommendation: consider {best_label}: {line(best_label, best)}; default's spread {spread:.0%}. "
-            "Not changed in src/ (report only).")
+        return (
+            f"Recommendation: keep the default ({base_label}): the best variant ({best_label}) gains "
+            f"{gain:+.0%} overall, within this machine's run-to-run spread ({spread:.0%} of the default's median)."
+        )
+    if (
+        best.get("median_peak_rss_mib")
+        and base.get("median_peak_rss_mib")
+        and best["median_peak_rss_mib"] - base["median_peak_rss_mib"] > max(0.75 * payload_mib, 128)
+    ):
+        return (
+            f"Recommendation: keep the default ({base_label}). {best_label} was faster here ({line(best_label, best)}), "
+            "but its memory grows with the data, which a long-running seeder cannot afford."
+        )
+    return (
+        f"Recommendation: consider {best_label}: {line(best_label, best)}; default's spread {spread:.0%}. "
+        "Not changed in src/ (report only)."
+    )
 
 
 # ============================================================================ main
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -696,10 +845,11 @@ def main() -> int:
     ap.add_argument("--size", type=int, help="payload size in MiB (default 1024, quick 128)")
     ap.add_argument("--rounds", type=int, help="interleaved rounds per client (default 3, quick 2)")
     ap.add_argument("--tuning-rounds", type=int, help="rounds per tuning variant (default 5, quick 2)")
-    ap.add_argument("--multi-files", type=int, default=None, help="files in the multi-file variant (default 24, quick 8)")
+    ap.add_argument(
+        "--multi-files", type=int, default=None, help="files in the multi-file variant (default 24, quick 8)"
+    )
     ap.add_argument("--clients", default="mamdl,aria2,transmission,qbittorrent")
-    ap.add_argument("--only", default="throughput,tuning,memory,startup,search",
-                    help="comma list of parts to run")
+    ap.add_argument("--only", default="throughput,tuning,memory,startup,search", help="comma list of parts to run")
     ap.add_argument("--memory-counts", default="1,50,200")
     ap.add_argument("--seeder-disk-io", default="mmap", choices=["mmap", "pread", "posix"])
     ap.add_argument("--tmp", type=Path, help="where payloads and downloads go (default: system temp)")
@@ -717,14 +867,16 @@ def main() -> int:
     install_signal_handlers()
     t_start = time.monotonic()
     res: dict[str, Any] = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "quick": quick,
-        "rounds": rounds, "tuning_rounds": t_rounds,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": quick,
+        "rounds": rounds,
+        "tuning_rounds": t_rounds,
         "sizes": {"payload_mib": size_mib, "multi_files": n_files, "memory_torrent_mib": 1},
         "method": {
             "throughput": "MiB/s = size / (client's completion signal - seeder's first payload byte); completion "
-                          "polled every 20 ms over RPC (aria2, Transmission, qBittorrent) or the engine's own "
-                          "'finished' event (mamdl); each client a fresh process with fresh ports per run; "
-                          "data verified by SHA-256 and deleted after each run",
+            "polled every 20 ms over RPC (aria2, Transmission, qBittorrent) or the engine's own "
+            "'finished' event (mamdl); each client a fresh process with fresh ports per run; "
+            "data verified by SHA-256 and deleted after each run",
             "physical_limit": "size / (write time without fsync + SHA-1 time), median of repeats",
             "seeder": f"libtorrent {args.seeder_disk_io} backend, high_performance_seed preset, TCP only",
         },
@@ -749,9 +901,11 @@ def main() -> int:
             (tmp / "physical").mkdir()
             res["physical"] = physical_limit(tmp / "physical", size_mib * MiB, 5)
             p = res["physical"]
-            log(f"  write {p['write_mibps']:.0f} MiB/s (no fsync; {p['write_fsync_mibps']:.0f} with fsync), "
+            log(
+                f"  write {p['write_mibps']:.0f} MiB/s (no fsync; {p['write_fsync_mibps']:.0f} with fsync), "
                 f"SHA-1 {p['sha1_mibps']:.0f} MiB/s -> limit {p['limit_mibps']:.0f} MiB/s "
-                f"({p['limit_fsync_mibps']:.0f} with fsync)")
+                f"({p['limit_fsync_mibps']:.0f} with fsync)"
+            )
             res["physical_limit_mibps"] = p["limit_mibps"]
             log("== swarm: tracker + seeder on 127.0.0.1")
             swarm = Swarm(tmp, args.seeder_disk_io)
@@ -789,7 +943,9 @@ def main() -> int:
             log("== start-up")
             res["startup"] = startup(tmp, 3 if quick else 7)
             res["startup_s"] = {"help": res["startup"]["help"], "search": res["startup"]["search"]}
-            log(f"  mam --help {res['startup']['help'] * 1000:.0f} ms, mam search {res['startup']['search'] * 1000:.0f} ms")
+            log(
+                f"  mam --help {res['startup']['help'] * 1000:.0f} ms, mam search {res['startup']['search'] * 1000:.0f} ms"
+            )
         if "search" in parts:
             log("== search")
             res["search"] = search_figures()
@@ -804,7 +960,7 @@ def main() -> int:
         if swarm is not None:
             try:
                 swarm.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         PROCS.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)

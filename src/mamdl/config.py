@@ -87,9 +87,7 @@ class Settings(BaseSettings):
     # --- the site ---------------------------------------------------------------------------
     mam_id: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MAM_ID", "mam_id"))
     base_url: str = Field(default=REAL_MAM, validation_alias=AliasChoices("MAM_BASE_URL", "base_url"))
-    seedbox_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("MAM_SEEDBOX_URL", "seedbox_url")
-    )
+    seedbox_url: str | None = Field(default=None, validation_alias=AliasChoices("MAM_SEEDBOX_URL", "seedbox_url"))
     """The dynamic-seedbox host; defaults to t.myanonamouse.net, or to base_url on loopback."""
 
     min_interval: float = Field(default=1.0, ge=0.0)

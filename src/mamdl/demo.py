@@ -80,9 +80,13 @@ def run_demo(*, home: Path | None = None, title: str = DEMO_TITLE, author: str =
 
         out.rule("[bold]Summary")
         rate = final.total_size / took / 1024**2 if took > 0 else 0
-        out.print(f"Book:        {best.title} ({final.total_size / 1024**2:.1f} MiB, {len(sb.payload_files(best.id))} files)")
+        out.print(
+            f"Book:        {best.title} ({final.total_size / 1024**2:.1f} MiB, {len(sb.payload_files(best.id))} files)"
+        )
         out.print(f"Download:    {took:.1f} s ({rate:.1f} MiB/s), files verified: {'yes' if ok else 'NO'}")
-        out.print(f"Seeding:     uploaded {final.uploaded / 1024**2:.1f} MiB, ratio {final.ratio:.2f}, state {final.state}")
+        out.print(
+            f"Seeding:     uploaded {final.uploaded / 1024**2:.1f} MiB, ratio {final.ratio:.2f}, state {final.state}"
+        )
         out.print(
             f"Account:     tracker counted {user.uploaded} up / {user.downloaded} down; "
             f"unsatisfied {user.unsatisfied} of {user.unsatisfied_limit}"
@@ -101,4 +105,3 @@ def _verify(save_path: Path, originals, out) -> bool:
         ok &= good
         out.print(f"  {'[green]ok[/]' if good else '[red]MISMATCH[/]'}  {rel}")
     return ok
-

@@ -104,8 +104,12 @@ def build_server(service: Service, *, allow_destructive: bool = True) -> MCPServ
         """Search MAM for a book and rank results so the intended work is first. Give at least one of
         title, author, narrator, series or text; typos and missing accents are tolerated."""
         spec = SearchSpec(
-            title=title or "", author=author or "", narrator=narrator or "", series=series or "",
-            text=text or "", format=format,
+            title=title or "",
+            author=author or "",
+            narrator=narrator or "",
+            series=series or "",
+            text=text or "",
+            format=format,
         )
         if spec.is_empty():
             raise ToolError("Give at least one of title, author, narrator, series or text.")
@@ -128,7 +132,9 @@ def build_server(service: Service, *, allow_destructive: bool = True) -> MCPServ
         return service.user(refresh=refresh)
 
     @server.tool(
-        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        )
     )
     @_tool_errors
     def fetch_torrent_file(torrent_id: int) -> FetchResult:
@@ -236,12 +242,21 @@ def _register_engine_tools(server: MCPServer, service: Service, *, allow_destruc
             return ManageOut(info_hash=st.info_hash, action=action, message="goal set", status=st)
         h = service.resolve_hash(info_hash)
         reason = service.remove(h, delete_data=delete_data, force=False)
-        return ManageOut(info_hash=h, action=action,
-                         message=("removed with its data: " if delete_data else "removed, data kept: ") + reason)
+        return ManageOut(
+            info_hash=h,
+            action=action,
+            message=("removed with its data: " if delete_data else "removed, data kept: ") + reason,
+        )
 
 
-def run(*, http: bool = False, host: str = "127.0.0.1", port: int = 8765, token: str | None = None,
-        allow_destructive: bool = True) -> None:
+def run(
+    *,
+    http: bool = False,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    allow_destructive: bool = True,
+) -> None:
     """Serve over stdio (default) or streamable HTTP (`/mcp`, bearer token required)."""
     from mamdl.cli.common import make_service
 
@@ -283,8 +298,13 @@ class BearerAuth:
         if scope["type"] == "http":
             headers = dict(scope.get("headers") or [])
             if not secrets.compare_digest(headers.get(b"authorization", b""), self.expected):
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b"missing or wrong bearer token\n"})
                 return
         await self.app(scope, receive, send)

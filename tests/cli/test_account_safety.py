@@ -8,7 +8,6 @@ import json
 import anyio
 import pytest
 
-
 pytestmark = pytest.mark.slow
 
 DUNE_EBOOK = "dune"
@@ -82,8 +81,9 @@ def test_removal_refused_while_mam_disagrees_with_local_clock(swarm, mam, tmp_pa
     assert refused.returncode == 3 and "MAM still counts" in refused.stderr
     # MAM's clock catches up once it has seen a little seeding: then removal is allowed.
     swarm.configure(satisfy_seconds=1)
-    seeder = subprocess.Popen([MAM, "seed", "--forever"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env=dict(os.environ))
+    seeder = subprocess.Popen(
+        [MAM, "seed", "--forever"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ)
+    )
     try:
         deadline = time.monotonic() + 40
         while True:

@@ -8,7 +8,6 @@ import os
 
 import pytest
 
-
 pytestmark = pytest.mark.slow
 
 
@@ -24,8 +23,9 @@ def _tid(mam, title: str) -> int:
 def test_get_download_seed_to_ratio_one(swarm, mam, tmp_path):
     tid = _tid(mam, "the hobbit")
     dest = tmp_path / "books"
-    p = mam("get", str(tid), "--download", "--seed", "--ratio", "1", "--seed-hours", "0.002", "--to", str(dest),
-            timeout=120)
+    p = mam(
+        "get", str(tid), "--download", "--seed", "--ratio", "1", "--seed-hours", "0.002", "--to", str(dest), timeout=120
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "Complete and verified" in p.stdout and "Every seeding goal is met" in p.stdout
     for f in swarm.payload_files(tid):
@@ -48,8 +48,13 @@ def test_download_bad_torrent_files_is_a_clear_error(swarm, mam, tmp_path):
 
     import fastbencode
 
-    info = {b"name": b"evil", b"piece length": 16384, b"pieces": b"\0" * 20,
-            b"files": [{b"length": 10, b"path": [b"..", b"..", b"etc", b"passwd"]}], b"private": 1}
+    info = {
+        b"name": b"evil",
+        b"piece length": 16384,
+        b"pieces": b"\0" * 20,
+        b"files": [{b"length": 10, b"path": [b"..", b"..", b"etc", b"passwd"]}],
+        b"private": 1,
+    }
     evil = tmp_path / "evil.torrent"
     evil.write_bytes(fastbencode.bencode({b"announce": b"http://127.0.0.1:9/announce", b"info": info}))
     p = mam("download", str(evil), "--force")
@@ -91,8 +96,9 @@ def test_ctrl_c_in_seed_saves_and_exits_cleanly(swarm, mam, tmp_path):
     assert mam("get", str(tid), "--download", "--to", str(tmp_path / "d"), timeout=120).returncode == 0
     env = dict(os.environ, COLUMNS="200")
     for sig in (signal.SIGINT, signal.SIGTERM):
-        proc = subprocess.Popen([MAM, "seed", "--forever"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
+        proc = subprocess.Popen(
+            [MAM, "seed", "--forever"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         deadline = time.monotonic() + 30
         while "(mam seed)" not in mam("status", env=env).stdout:
             assert time.monotonic() < deadline and proc.poll() is None
@@ -110,8 +116,9 @@ def test_get_hands_the_download_to_the_running_engine(swarm, mam, tmp_path):
     from tests.cli.conftest import MAM
 
     env = dict(os.environ, COLUMNS="200")
-    owner = subprocess.Popen([MAM, "seed", "--forever"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True, env=env)
+    owner = subprocess.Popen(
+        [MAM, "seed", "--forever"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         deadline = time.monotonic() + 30
         while "(mam seed)" not in mam("status", env=env).stdout:

@@ -12,8 +12,9 @@ def test_two_processes_searching_at_once_stay_one_second_apart(sandbox_env, monk
     sandbox_env.clear_requests()
     # Queries that MAM's strict search misses make each process send several (broadened) requests.
     procs = [
-        subprocess.Popen([MAM, "search", "-t", q, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         env=dict(os.environ))
+        subprocess.Popen(
+            [MAM, "search", "-t", q, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ)
+        )
         for q in ("zzqq nothing here", "qqzz nothing there")
     ]
     for p in procs:

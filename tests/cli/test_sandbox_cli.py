@@ -8,8 +8,12 @@ from tests.cli.conftest import MAM, run_mam
 
 
 def test_mam_sandbox_prints_env_and_serves(tmp_path):
-    proc = subprocess.Popen([MAM, "sandbox", "--port", "0", "--data-dir", str(tmp_path / "sb")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [MAM, "sandbox", "--port", "0", "--data-dir", str(tmp_path / "sb")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         env = {}
         while len(env) < 2:

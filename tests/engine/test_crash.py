@@ -42,7 +42,9 @@ def bytes_on_disk(payload: Payload, save_path: Path) -> int:
         data = p.read_bytes()[: f.size] if p.exists() else b""
         have += data + b"\0" * (f.size - len(data))
     return sum(
-        len(want[off: off + BLOCK]) for off in range(0, len(want), BLOCK) if have[off: off + BLOCK] == want[off: off + BLOCK]
+        len(want[off : off + BLOCK])
+        for off in range(0, len(want), BLOCK)
+        if have[off : off + BLOCK] == want[off : off + BLOCK]
     )
 
 
@@ -51,9 +53,19 @@ def start_child(state_dir: Path, payload: Payload, dl: Path, port: int, tmp_path
     torrent.write_bytes(payload.torrent)
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     return subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("crash_child.py")), str(state_dir), str(torrent), str(dl),
-         str(port), str(RESUME_INTERVAL)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        [
+            sys.executable,
+            str(Path(__file__).with_name("crash_child.py")),
+            str(state_dir),
+            str(torrent),
+            str(dl),
+            str(port),
+            str(RESUME_INTERVAL),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
     )
 
 
@@ -100,8 +112,10 @@ def test_kill_9_mid_download(tmp_path: Path, seeders, make_engine, state_dir: Pa
     needed = payload.total_size - on_disk
     twice = fetched_again - needed
     allowed = RATE * RESUME_INTERVAL + 2 * PIECE
-    print(f"on disk at kill {on_disk}, fetched after restart {fetched_again}, needed {needed}, "
-          f"downloaded twice {twice} (allowed {allowed:.0f})")
+    print(
+        f"on disk at kill {on_disk}, fetched after restart {fetched_again}, needed {needed}, "
+        f"downloaded twice {twice} (allowed {allowed:.0f})"
+    )
     assert twice <= allowed
 
 

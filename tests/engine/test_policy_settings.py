@@ -15,13 +15,13 @@ S = lt.torrent_status.states
 
 
 def test_libtorrent_state_constants_match() -> None:
-    assert models.LT_QUEUED_FOR_CHECKING == int(S.queued_for_checking)
-    assert models.LT_CHECKING_FILES == int(S.checking_files)
-    assert models.LT_DOWNLOADING_METADATA == int(S.downloading_metadata)
-    assert models.LT_DOWNLOADING == int(S.downloading)
-    assert models.LT_FINISHED == int(S.finished)
-    assert models.LT_SEEDING == int(S.seeding)
-    assert models.LT_CHECKING_RESUME_DATA == int(S.checking_resume_data)
+    assert int(S.queued_for_checking) == models.LT_QUEUED_FOR_CHECKING
+    assert int(S.checking_files) == models.LT_CHECKING_FILES
+    assert int(S.downloading_metadata) == models.LT_DOWNLOADING_METADATA
+    assert int(S.downloading) == models.LT_DOWNLOADING
+    assert int(S.finished) == models.LT_FINISHED
+    assert int(S.seeding) == models.LT_SEEDING
+    assert int(S.checking_resume_data) == models.LT_CHECKING_RESUME_DATA
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,11 @@ def test_private_tracker_defaults() -> None:
     assert s["listen_interfaces"] == "0.0.0.0:6881"
     assert s["active_seeds"] == -1  # seeds are never queued: a stopped seed risks a hit-and-run
     assert s["user_agent"].startswith("mamdl/") and "libtorrent/2." in s["user_agent"]
-    assert s["peer_fingerprint"] == default_fingerprint() == lt.generate_fingerprint("LT", *[int(x) for x in lt.__version__.split(".")[:4]])
+    assert (
+        s["peer_fingerprint"]
+        == default_fingerprint()
+        == lt.generate_fingerprint("LT", *[int(x) for x in lt.__version__.split(".")[:4]])
+    )
     assert s["alert_mask"] & int(lt.alert.category_t.error_notification)
 
 

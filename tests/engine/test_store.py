@@ -16,8 +16,14 @@ from mamdl.errors import EngineError
 
 def record(h: str = "a" * 40, **kw) -> TorrentRecord:
     base = dict(
-        info_hash=h, name="book", save_path="/tmp/x", state=TorrentState.DOWNLOADING,
-        ratio_goal=1.0, seed_seconds_goal=259200, added_at=time.time(), total_size=1000,
+        info_hash=h,
+        name="book",
+        save_path="/tmp/x",
+        state=TorrentState.DOWNLOADING,
+        ratio_goal=1.0,
+        seed_seconds_goal=259200,
+        added_at=time.time(),
+        total_size=1000,
     )
     base.update(kw)
     return TorrentRecord(**base)
@@ -65,15 +71,27 @@ def test_removed_keeps_history_drops_blobs(store: Store) -> None:
 
 
 def test_snapshots_and_live_fields(store: Store) -> None:
-    store.add_torrent(record(download_rate=500, peers=3, eta_seconds=9, uploaded=2000, seeding_seconds=10,
-                             seed_seconds_goal=5, ratio_goal=1.5), b"T")
+    store.add_torrent(
+        record(
+            download_rate=500,
+            peers=3,
+            eta_seconds=9,
+            uploaded=2000,
+            seeding_seconds=10,
+            seed_seconds_goal=5,
+            ratio_goal=1.5,
+        ),
+        b"T",
+    )
     snap = store.snapshot("a" * 40)
     assert snap.download_rate == 500 and snap.peers == 3
     assert snap.ratio == 2.0 and snap.goal == SeedGoal(ratio=1.5, seed_seconds=5)
     assert snap.goal_met and snap.ratio_goal_met and snap.seed_time_goal_met
     dead = store.snapshot("a" * 40, live=False)
     assert (dead.download_rate, dead.peers, dead.eta_seconds) == (0, 0, None)
-    store.write_snapshots([snap.model_copy(update={"progress": 0.5, "state": TorrentState.SEEDING, "hash_failures": 2})])
+    store.write_snapshots(
+        [snap.model_copy(update={"progress": 0.5, "state": TorrentState.SEEDING, "hash_failures": 2})]
+    )
     again = store.snapshot("a" * 40)
     assert again.progress == 0.5 and again.state == TorrentState.SEEDING and again.hash_failures == 2
 
@@ -112,6 +130,7 @@ def test_two_connections_owner_and_requester(tmp_path: Path) -> None:
     """The owner and a requester in another process each have their own connection."""
     owner, requester = Store(db_path(tmp_path)), Store(db_path(tmp_path))
     try:
+
         def serve() -> None:
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:

@@ -18,9 +18,16 @@ PASSKEY = "0123456789abcdef0123456789abcdef"
 MAM_ANNOUNCE = f"https://t.myanonamouse.net/tracker.php/{PASSKEY}/announce"
 
 
-def raw_torrent(files: list[tuple[list[bytes], int]] | None = None, *, name: bytes = b"book", piece: int = 16384,
-                private: bool = True, announce: str = MAM_ANNOUNCE, extra_info: dict | None = None,
-                file_extra: dict | None = None) -> bytes:
+def raw_torrent(
+    files: list[tuple[list[bytes], int]] | None = None,
+    *,
+    name: bytes = b"book",
+    piece: int = 16384,
+    private: bool = True,
+    announce: str = MAM_ANNOUNCE,
+    extra_info: dict | None = None,
+    file_extra: dict | None = None,
+) -> bytes:
     """A hand-made .torrent with a consistent piece count (hash values are dummies)."""
     files = files if files is not None else [([b"a.epub"], 40000), ([b"sub", b"b.mobi"], 1000)]
     total = sum(size for _, size in files)

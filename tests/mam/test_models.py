@@ -3,9 +3,9 @@ from mamdl.mam.models import SearchRequest, SearchResult, SnatchSummary, UserInf
 ROW = {
     "id": "1234",
     "title": "Love &amp; Stakes",
-    "author_info": "{\"8234\":\"Kerrelyn Sparks\",\"9\":\"A &amp; B\"}",
+    "author_info": '{"8234":"Kerrelyn Sparks","9":"A &amp; B"}',
     "narrator_info": "",
-    "series_info": "{\"67\":[\"Love at Stake\",\"01-16, 13.5\"]}",
+    "series_info": '{"67":["Love at Stake","01-16, 13.5"]}',
     "size": "350.50 MiB",
     "seeders": "12",
     "leechers": 0,
@@ -71,7 +71,13 @@ def test_user_and_snatch_summary():
     assert u.ratio is None and u.uploaded_bytes == int(5.125 * 1024**4) and u.wedges == 3
     s = u.snatch_summary
     assert isinstance(s, SnatchSummary)
-    assert (s.seeding_satisfied, s.seeding_unsatisfied, s.unsatisfied, s.unsat_limit, s.hit_and_runs) == (4, 2, 3, 100, 1)
+    assert (s.seeding_satisfied, s.seeding_unsatisfied, s.unsatisfied, s.unsat_limit, s.hit_and_runs) == (
+        4,
+        2,
+        3,
+        100,
+        1,
+    )
 
 
 def test_search_payload_omits_empty_language_list():

@@ -130,8 +130,12 @@ def test_an_empty_query_sends_nothing(search: StrictSearch) -> None:
 
 def test_an_exact_but_ambiguous_match_stops_early() -> None:
     """More searches cannot tell two namesakes apart: don't spend them."""
-    catalogue = StrictSearch([book("The Lost World", "Arthur Conan Doyle", snatches=500),
-                              book("The Lost World", "Michael Crichton", snatches=600)])
+    catalogue = StrictSearch(
+        [
+            book("The Lost World", "Arthur Conan Doyle", snatches=500),
+            book("The Lost World", "Michael Crichton", snatches=600),
+        ]
+    )
     outcome = broadened_search(Query(title="The Lost World"), catalogue.search)
     assert outcome.requests == 1 and not outcome.confident
 
@@ -174,8 +178,12 @@ def test_fields_follow_the_words(search: StrictSearch) -> None:
 
 
 def test_an_early_typo_is_found_with_a_leading_wildcard() -> None:
-    catalogue = StrictSearch([book("Unsouled", "Will Wight", series=("Cradle", "1"), snatches=900),
-                              *[book(f"Other Book {i}", f"Writer {i}") for i in range(20)]])
+    catalogue = StrictSearch(
+        [
+            book("Unsouled", "Will Wight", series=("Cradle", "1"), snatches=900),
+            *[book(f"Other Book {i}", f"Writer {i}") for i in range(20)],
+        ]
+    )
     outcome = broadened_search(Query(title="Usnouled"), catalogue.search)
     assert outcome.ranked and outcome.ranked[0].result.title == "Unsouled"
     assert outcome.requests <= MAX_REQUESTS
@@ -190,11 +198,27 @@ def test_strict_search_agrees_with_the_sandbox() -> None:
     from pathlib import Path
 
     rows = [
-        {"id": r.id, "title": r.title, "author_info": json.dumps({str(i): a for i, a in enumerate(r.author_names)}),
-         "narrator_info": "", "series_info": json.dumps({"1": [r.series[0].name, r.series[0].number]}) if r.series else "",
-         "added": "2024-01-01 00:00:00", "size": "1.00 MiB", "main_cat": "14", "category": "60",
-         "language": "1", "lang_code": "ENG", "filetype": "epub", "seeders": "1", "leechers": "0",
-         "times_completed": "1", "numfiles": "1", "vip": "0", "free": "0", "fl_vip": "0"}
+        {
+            "id": r.id,
+            "title": r.title,
+            "author_info": json.dumps({str(i): a for i, a in enumerate(r.author_names)}),
+            "narrator_info": "",
+            "series_info": json.dumps({"1": [r.series[0].name, r.series[0].number]}) if r.series else "",
+            "added": "2024-01-01 00:00:00",
+            "size": "1.00 MiB",
+            "main_cat": "14",
+            "category": "60",
+            "language": "1",
+            "lang_code": "ENG",
+            "filetype": "epub",
+            "seeders": "1",
+            "leechers": "0",
+            "times_completed": "1",
+            "numfiles": "1",
+            "vip": "0",
+            "free": "0",
+            "fl_vip": "0",
+        }
         for r in CATALOGUE
     ]
     with tempfile.TemporaryDirectory() as tmp:
@@ -205,8 +229,14 @@ def test_strict_search_agrees_with_the_sandbox() -> None:
         except Exception as exc:  # the sandbox's loader may want more fields than this test writes
             pytest.skip(f"sandbox catalogue loader refused the test rows: {exc}")
     ours = StrictSearch(CATALOGUE)
-    for text, fields in [("Childh* End", ["title"]), ("Garcia Marquez", ["author"]), ("Lewis", ["author"]),
-                         ("Narnia Lion", ["title", "series"]), ("*lf", ["title"]), ("Hail Mary Weir", ["title", "author"])]:
+    for text, fields in [
+        ("Childh* End", ["title"]),
+        ("Garcia Marquez", ["author"]),
+        ("Lewis", ["author"]),
+        ("Narnia Lion", ["title", "series"]),
+        ("*lf", ["title"]),
+        ("Hail Mary Weir", ["title", "author"]),
+    ]:
         q = sandbox_search.SearchQuery(text=text, fields=fields, per_page=100)
         theirs = {h.entry.id for h in sandbox_search.run_search(catalogue, q).hits}
         assert {r.id for r in ours(text, [SearchField(f) for f in fields])} == theirs, text

@@ -25,14 +25,18 @@ def test_clear_case_is_confident() -> None:
 
 
 def test_namesakes_without_an_author_are_ambiguous() -> None:
-    results = [book("The Lost World", "Arthur Conan Doyle", snatches=500),
-               book("The Lost World", "Michael Crichton", snatches=600)]
+    results = [
+        book("The Lost World", "Arthur Conan Doyle", snatches=500),
+        book("The Lost World", "Michael Crichton", snatches=600),
+    ]
     assert not is_confident(top_confidence(rank(Query(title="The Lost World"), results)))
 
 
 def test_a_far_more_popular_namesake_is_confident() -> None:
-    results = [book("Royal Assassin", "Robin Hobb", snatches=4000, seeders=120),
-               book("Royal Assassin", "Kim Smith", snatches=12, seeders=1)]
+    results = [
+        book("Royal Assassin", "Robin Hobb", snatches=4000, seeders=120),
+        book("Royal Assassin", "Kim Smith", snatches=12, seeders=1),
+    ]
     ranked = rank(Query(title="Royal Assassin"), results)
     assert ranked[0].result.author_names == ["Robin Hobb"]
     assert is_confident(ranked[0].confidence)

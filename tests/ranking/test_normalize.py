@@ -109,7 +109,7 @@ def test_leading_article_is_dropped() -> None:
 
 
 def test_foreign_articles_are_kept() -> None:
-    """"Der Steppenwolf" is the German edition; typing it should prefer that one."""
+    """ "Der Steppenwolf" is the German edition; typing it should prefer that one."""
     assert same_title("Der Steppenwolf", "Der Steppenwolf") > same_title("Der Steppenwolf", "Steppenwolf")
 
 

@@ -78,8 +78,12 @@ def test_asking_for_a_study_guide_gets_one() -> None:
 
 def test_omnibus_ranks_below_the_single_work() -> None:
     results = [
-        book("The Farseer Trilogy: Assassin's Apprentice, Royal Assassin, Assassin's Quest", "Robin Hobb",
-             series=("Farseer Trilogy", "1-3"), snatches=3000),
+        book(
+            "The Farseer Trilogy: Assassin's Apprentice, Royal Assassin, Assassin's Quest",
+            "Robin Hobb",
+            series=("Farseer Trilogy", "1-3"),
+            snatches=3000,
+        ),
         book("Royal Assassin Box Set", "Robin Hobb", snatches=3000),
         book("Royal Assassin", "Robin Hobb", series=("Farseer Trilogy", "2"), snatches=200),
     ]
@@ -102,7 +106,10 @@ def test_series_prefix_and_subtitle_shapes() -> None:
         book("Mistborn: The Final Empire", "Brandon Sanderson", series=("Mistborn", "1")),
     ]
     assert rank(Query(title="Mistborn"), results)[0].result.title == "Mistborn: The Final Empire"
-    cradle = [book("Soulsmith", "Will Wight", series=("Cradle", "2")), book("Unsouled", "Will Wight", series=("Cradle", "1"))]
+    cradle = [
+        book("Soulsmith", "Will Wight", series=("Cradle", "2")),
+        book("Unsouled", "Will Wight", series=("Cradle", "1")),
+    ]
     assert rank(Query(title="Cradle Unsouled"), cradle)[0].result.title == "Unsouled"
     murderbot = [
         book("Artificial Condition", "Martha Wells", series=("The Murderbot Diaries", "2")),
@@ -145,7 +152,10 @@ def test_health_then_freeleech_orders_equal_editions() -> None:
 
 
 def test_snatched_rows_are_marked_not_hidden() -> None:
-    results = [book("Fourth Wing", "Rebecca Yarros", id=1, my_snatched=True), book("Fourth Wing", "Rebecca Yarros", id=2)]
+    results = [
+        book("Fourth Wing", "Rebecca Yarros", id=1, my_snatched=True),
+        book("Fourth Wing", "Rebecca Yarros", id=2),
+    ]
     ranked = rank(Query(title="Fourth Wing"), results)
     assert {r.id for r in ranked} == {1, 2}
     assert {r.id: r.snatched for r in ranked} == {1: True, 2: False}
@@ -191,8 +201,10 @@ def test_ranking_a_thousand_results_is_fast() -> None:
     """Smoke check only (generous for slow CI); bench/bench_ranking.py prints the real figure."""
     import time
 
-    results = [book(f"Title Number {i} of the Dark Series", f"Author {i % 97} Name{i % 13}", seeders=i % 50)
-               for i in range(1000)]
+    results = [
+        book(f"Title Number {i} of the Dark Series", f"Author {i % 97} Name{i % 13}", seeders=i % 50)
+        for i in range(1000)
+    ]
     t0 = time.perf_counter()
     ranked = rank(Query(title="The Dark Title", author="Name3"), results)
     assert len(ranked) == 1000

@@ -21,10 +21,10 @@ class Http:
         self.sb = sb
         self.client = httpx2.Client(base_url=sb.base_url, timeout=10)
 
-    def get(self, path: str, *, cookie: str | None | bool = True, **kw: Any) -> httpx2.Response:
+    def get(self, path: str, *, cookie: str | bool | None = True, **kw: Any) -> httpx2.Response:
         return self.client.get(path, headers=self._headers(cookie), **kw)
 
-    def post(self, path: str, *, cookie: str | None | bool = True, **kw: Any) -> httpx2.Response:
+    def post(self, path: str, *, cookie: str | bool | None = True, **kw: Any) -> httpx2.Response:
         return self.client.post(path, headers=self._headers(cookie), **kw)
 
     def search(self, tor: dict[str, Any] | None = None, **top: Any) -> dict[str, Any]:
@@ -37,7 +37,7 @@ class Http:
         data = self.search(tor, **top)
         return [row["title"] for row in data.get("data", [])]
 
-    def _headers(self, cookie: str | None | bool) -> dict[str, str]:
+    def _headers(self, cookie: str | bool | None) -> dict[str, str]:
         if cookie is True:
             cookie = self.sb.mam_id
         return {"Cookie": f"mam_id={cookie}"} if cookie else {}

@@ -13,8 +13,16 @@ from mamdl.sandbox.catalogue import catalogue_from_data, default_catalogue_path
 from mamdl.sandbox.payloads import plan_payload
 
 GOOD_ROW = {
-    "id": 7, "title": "A Book", "author_info": "{\"1\":\"Some One\"}", "narrator_info": "", "series_info": "",
-    "added": "2020-01-02 03:04:05", "size": "1.50 MiB", "main_cat": 14, "category": 63, "filetype": "epub",
+    "id": 7,
+    "title": "A Book",
+    "author_info": '{"1":"Some One"}',
+    "narrator_info": "",
+    "series_info": "",
+    "added": "2020-01-02 03:04:05",
+    "size": "1.50 MiB",
+    "main_cat": 14,
+    "category": 63,
+    "filetype": "epub",
 }
 
 

@@ -92,8 +92,13 @@ def test_count_minus_one_lasts_until_cleared(http, sb):
 
 @pytest.mark.parametrize(
     "spec",
-    [{"kind": "bogus"}, {"kind": "status", "status": 99}, {"kind": "slow"}, {"kind": "status", "count": 0},
-     {"kind": "status", "colour": "red"}],
+    [
+        {"kind": "bogus"},
+        {"kind": "status", "status": 99},
+        {"kind": "slow"},
+        {"kind": "status", "count": 0},
+        {"kind": "status", "colour": "red"},
+    ],
 )
 def test_bad_fault_specs_are_refused(sb, spec):
     with pytest.raises(FaultError):
@@ -102,8 +107,10 @@ def test_bad_fault_specs_are_refused(sb, spec):
 
 def test_faults_over_the_control_api(http, sb):
     control = http.client
-    resp = control.post("/_sandbox/faults", json=[{"kind": "status", "status": 429, "count": 1, "retry_after": 2},
-                                                  {"kind": "login_page", "count": 1}])
+    resp = control.post(
+        "/_sandbox/faults",
+        json=[{"kind": "status", "status": 429, "count": 1, "retry_after": 2}, {"kind": "login_page", "count": 1}],
+    )
     assert resp.status_code == 200 and len(resp.json()["faults"]) == 2
     assert control.get("/_sandbox/faults").json()[0]["status"] == 429
     assert http.get("/jsonLoad.php").status_code == 429
@@ -122,8 +129,10 @@ def test_request_log_over_http(http, sb):
     http.get("/jsonLoad.php")
     http.get("/jsonLoad.php", cookie=None)
     rows = http.client.get("/_sandbox/requests").json()
-    assert [(r["path"], r["method"], r["status"]) for r in rows] == [("/jsonLoad.php", "GET", 200),
-                                                                    ("/jsonLoad.php", "GET", 403)]
+    assert [(r["path"], r["method"], r["status"]) for r in rows] == [
+        ("/jsonLoad.php", "GET", 200),
+        ("/jsonLoad.php", "GET", 403),
+    ]
     assert all(isinstance(r["t"], float) and abs(r["t"] - time.time()) < 30 for r in rows)
     http.client.delete("/_sandbox/requests")
     assert http.client.get("/_sandbox/requests").json() == []

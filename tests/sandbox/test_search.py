@@ -66,11 +66,23 @@ def test_field_restriction(http):
 
 
 def test_get_bracketed_form_matches_post(http):
-    query = urlencode({"tor[text]": "tolkien", "tor[srchIn][title]": "true", "tor[srchIn][author]": "true",
-                       "tor[main_cat][]": "13", "tor[sortType]": "dateAsc", "perpage": "10", "dlLink": ""})
+    query = urlencode(
+        {
+            "tor[text]": "tolkien",
+            "tor[srchIn][title]": "true",
+            "tor[srchIn][author]": "true",
+            "tor[main_cat][]": "13",
+            "tor[sortType]": "dateAsc",
+            "perpage": "10",
+            "dlLink": "",
+        }
+    )
     via_get = http.get(f"{SEARCH}?{query}").json()
-    via_post = http.search({"text": "tolkien", "srchIn": ["title", "author"], "main_cat": ["13"], "sortType": "dateAsc"},
-                           perpage=10, dlLink="true")
+    via_post = http.search(
+        {"text": "tolkien", "srchIn": ["title", "author"], "main_cat": ["13"], "sortType": "dateAsc"},
+        perpage=10,
+        dlLink="true",
+    )
     assert [r["id"] for r in via_get["data"]] == [r["id"] for r in via_post["data"]]
     assert all("dl" in r for r in via_get["data"])
     assert via_get["perpage"] == 10
@@ -78,8 +90,10 @@ def test_get_bracketed_form_matches_post(http):
 
 def test_parse_bracketed_nested_and_lists():
     parsed = parse_bracketed("tor[text]=a+b&tor[srchIn][title]=true&tor[cat][]=0&tor[main_cat][0]=13&perpage=5")
-    assert parsed == {"tor": {"text": "a b", "srchIn": {"title": "true"}, "cat": ["0"], "main_cat": {"0": "13"}},
-                      "perpage": "5"}
+    assert parsed == {
+        "tor": {"text": "a b", "srchIn": {"title": "true"}, "cat": ["0"], "main_cat": {"0": "13"}},
+        "perpage": "5",
+    }
 
 
 def test_zero_results_is_an_error_object_with_http_200(http):

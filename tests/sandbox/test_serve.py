@@ -28,8 +28,8 @@ def test_serve_prints_url_and_cookie_and_stops(tmp_path):
     out, err = io.StringIO(), io.StringIO()
     stop = threading.Event()
     thread = threading.Thread(
-        target=serve, kwargs={"data_dir": tmp_path, "stdout": out, "stderr": err, "stop_event": stop,
-                              "mam_id": "cookie-123"},
+        target=serve,
+        kwargs={"data_dir": tmp_path, "stdout": out, "stderr": err, "stop_event": stop, "mam_id": "cookie-123"},
     )
     thread.start()
     deadline = time.monotonic() + 5
@@ -48,15 +48,21 @@ def test_module_entry_point_runs_until_sigterm(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "mamdl.sandbox", "--port", "0", "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         first = proc.stdout.readline().strip()
         second = proc.stdout.readline().strip()
         assert first.startswith("MAM_BASE_URL=http://127.0.0.1:") and second.startswith("MAM_ID=")
         base, cookie = first.split("=", 1)[1], second.split("=", 1)[1]
-        resp = httpx2.post(base + "/tor/js/loadSearchJSONbasic.php", json={"tor": {"text": "dune"}},
-                           headers={"Cookie": f"mam_id={cookie}"})
+        resp = httpx2.post(
+            base + "/tor/js/loadSearchJSONbasic.php",
+            json={"tor": {"text": "dune"}},
+            headers={"Cookie": f"mam_id={cookie}"},
+        )
         assert resp.json()["found"] == 4
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
@@ -68,8 +74,9 @@ def test_module_entry_point_runs_until_sigterm(tmp_path):
 def test_module_entry_point_reports_a_bad_catalogue(tmp_path):
     bad = tmp_path / "cat.json"
     bad.write_text('{"torrents": [{"id": 1}]}')
-    proc = subprocess.run([sys.executable, "-m", "mamdl.sandbox", "--catalogue", str(bad)],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mamdl.sandbox", "--catalogue", str(bad)], capture_output=True, text=True, timeout=30
+    )
     assert proc.returncode == 2
     assert "row 0 (id 1)" in proc.stderr and 'non-empty string "title"' in proc.stderr
     assert proc.stdout == ""

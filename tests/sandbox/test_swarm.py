@@ -102,8 +102,9 @@ def test_plain_libtorrent_downloads_from_the_sandbox_seeder(tmp_path, client):
         total = sum(f.size for f in sb.payload_files(tid))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            data = httpx2.get(f"{sb.base_url}/jsonLoad.php?snatch_summary",
-                              headers={"Cookie": f"mam_id={sb.mam_id}"}).json()
+            data = httpx2.get(
+                f"{sb.base_url}/jsonLoad.php?snatch_summary", headers={"Cookie": f"mam_id={sb.mam_id}"}
+            ).json()
             summary = UserInfo.from_api(data).snatch_summary
             if summary.seeding_satisfied == 1 and data["downloaded_bytes"] - 10 * 1024**3 == total:
                 break
@@ -114,8 +115,9 @@ def test_plain_libtorrent_downloads_from_the_sandbox_seeder(tmp_path, client):
 
 def test_corrupt_peer_causes_hash_failures_but_the_download_completes(tmp_path, client):
     # A slow good seeder, so the (unlimited) corrupt peer surely delivers some pieces first.
-    with Sandbox(data_dir=tmp_path / "sb", announce_interval=1, corrupt_peer=True, rotate_every=0,
-                 seeder_rate_limit=1024 * 1024) as sb:
+    with Sandbox(
+        data_dir=tmp_path / "sb", announce_interval=1, corrupt_peer=True, rotate_every=0, seeder_rate_limit=1024 * 1024
+    ) as sb:
         tid = next(e.id for e in sb.catalogue.entries if e.kind == "ebook")
         handle = client.add(_download(sb, tid), tmp_path / "client")
         client.wait_seeding(handle)
@@ -125,16 +127,23 @@ def test_corrupt_peer_causes_hash_failures_but_the_download_completes(tmp_path, 
 
 
 def test_leecher_makes_the_clients_ratio_climb(tmp_path, client):
-    with Sandbox(data_dir=tmp_path / "sb", announce_interval=1, leecher=True, leecher_pause=0.2,
-                 rotate_every=0, user={"base_uploaded": 0, "base_downloaded": 0}) as sb:
+    with Sandbox(
+        data_dir=tmp_path / "sb",
+        announce_interval=1,
+        leecher=True,
+        leecher_pause=0.2,
+        rotate_every=0,
+        user={"base_uploaded": 0, "base_downloaded": 0},
+    ) as sb:
         tid = next(e.id for e in sb.catalogue.entries if e.kind == "ebook" and not e.free)
         handle = client.add(_download(sb, tid), tmp_path / "client")
         client.wait_seeding(handle)
         size = sum(f.size for f in sb.payload_files(tid))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            info = UserInfo.from_api(httpx2.get(f"{sb.base_url}/jsonLoad.php",
-                                                headers={"Cookie": f"mam_id={sb.mam_id}"}).json())
+            info = UserInfo.from_api(
+                httpx2.get(f"{sb.base_url}/jsonLoad.php", headers={"Cookie": f"mam_id={sb.mam_id}"}).json()
+            )
             if info.uploaded_bytes > 1.5 * size and info.ratio and info.ratio > 1.5:
                 break
             time.sleep(0.25)

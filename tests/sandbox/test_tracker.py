@@ -27,8 +27,9 @@ class Announcer:
         self.port = port
         self.peer_id = peer_id
 
-    def __call__(self, info_hash: str, *, uploaded=0, downloaded=0, left=0, event="", compact=1,
-                 path: str | None = None) -> dict:
+    def __call__(
+        self, info_hash: str, *, uploaded=0, downloaded=0, left=0, event="", compact=1, path: str | None = None
+    ) -> dict:
         query = (
             f"info_hash={quote_from_bytes(bytes.fromhex(info_hash))}&peer_id={quote_from_bytes(self.peer_id)}"
             f"&port={self.port}&uploaded={uploaded}&downloaded={downloaded}&left={left}&compact={compact}"
@@ -41,8 +42,10 @@ class Announcer:
 
 
 def _peers(compact: bytes) -> list[tuple[str, int]]:
-    return [(socket.inet_ntoa(compact[i : i + 4]), int.from_bytes(compact[i + 4 : i + 6], "big"))
-            for i in range(0, len(compact), 6)]
+    return [
+        (socket.inet_ntoa(compact[i : i + 4]), int.from_bytes(compact[i + 4 : i + 6], "big"))
+        for i in range(0, len(compact), 6)
+    ]
 
 
 @pytest.fixture
@@ -74,7 +77,10 @@ def test_refusals(sb, http, torrent):
     _, ih = torrent
     assert Announcer(http, "f" * 32, 50001)(ih)[b"failure reason"] == b"Unrecognized host/passkey"
     assert http.get("/announce", cookie=None).status_code == 200
-    assert fastbencode.bdecode(http.get("/announce", cookie=None).content)[b"failure reason"] == b"Unrecognized host/passkey"
+    assert (
+        fastbencode.bdecode(http.get("/announce", cookie=None).content)[b"failure reason"]
+        == b"Unrecognized host/passkey"
+    )
     stranger = Announcer(http, sb.passkey, 50001, b"-XX0100-abcdefghijkl")
     assert stranger(ih)[b"failure reason"] == b"Client not allowed"
     for prefix in (b"-LT2110-", b"-qB4500-", b"-TR3000-", b"A2-1-36-", b"-DE2110-"):

@@ -36,7 +36,9 @@ def test_wedge_rules():
         assert not d.allowed and "already" in d.reason
     vip = user(classname="VIP")
     assert not wedge_decision("always", result(fl_vip=True), vip, min_bytes=0, already_wedged=False).allowed
-    assert wedge_decision("always", result(fl_vip=True), user(classname="Power User"), min_bytes=0, already_wedged=False).allowed
+    assert wedge_decision(
+        "always", result(fl_vip=True), user(classname="Power User"), min_bytes=0, already_wedged=False
+    ).allowed
     assert not wedge_decision("always", result(), user(wedges=0), min_bytes=0, already_wedged=False).allowed
     twice = wedge_decision("always", result(), user(), min_bytes=0, already_wedged=True)
     assert not twice.allowed and "never twice" in twice.reason

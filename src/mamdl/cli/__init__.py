@@ -18,7 +18,7 @@ app = typer.Typer(
 
 from mamdl.cli import account, sandbox, search, torrents  # noqa: E402  (they register commands on `app`)
 
-__all__ = ["app", "main", "account", "sandbox", "search", "torrents"]
+__all__ = ["account", "app", "main", "sandbox", "search", "torrents"]
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -51,8 +51,8 @@ def user_cmd(
 @config_app.command("init")
 @handle_errors
 def config_init(
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Only for testing against a sandbox.")] = None,
-    download_dir: Annotated[Optional[str], typer.Option("--download-dir")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Only for testing against a sandbox.")] = None,
+    download_dir: Annotated[str | None, typer.Option("--download-dir")] = None,
 ) -> None:
     """Ask for your mam_id cookie (hidden input) and save it with mode 0600."""
     from mamdl.config import Paths, write_config
@@ -60,7 +60,9 @@ def config_init(
     cookie = typer.prompt("mam_id cookie (from MAM Preferences -> Security)", hide_input=True).strip()
     if len(cookie) < 10 or any(c.isspace() for c in cookie):
         raise ValueError("That does not look like a mam_id cookie (too short, or has spaces).")
-    path = write_config({"mam_id": cookie, "base_url": base_url, "download_dir": download_dir}, Paths.resolve().config_file)
+    path = write_config(
+        {"mam_id": cookie, "base_url": base_url, "download_dir": download_dir}, Paths.resolve().config_file
+    )
     console().print(f"Saved to {path} (mode 0600).")
 
 

@@ -15,7 +15,12 @@ def pick_row(rows: list[ResultRow], out, *, input_fn=input) -> ResultRow | None:
     while True:
         start = page * PAGE
         out.print(results_table(rows[start : start + PAGE], offset=start, title=f"Page {page + 1}/{pages}"))
-        hint = "number to choose" + (", n next" if page + 1 < pages else "") + (", p previous" if page else "") + ", q quit"
+        hint = (
+            "number to choose"
+            + (", n next" if page + 1 < pages else "")
+            + (", p previous" if page else "")
+            + ", q quit"
+        )
         out.print(f"[bold]Choose[/] ({hint}): ", end="")
         try:
             answer = input_fn().strip().lower()

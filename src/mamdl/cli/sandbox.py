@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,9 +14,11 @@ from mamdl.cli.common import handle_errors
 @app.command("sandbox")
 @handle_errors
 def sandbox_cmd(
-    catalogue: Annotated[Optional[Path], typer.Option("--catalogue", help="JSON {\"torrents\": [...]} of MAM search rows.")] = None,
+    catalogue: Annotated[
+        Path | None, typer.Option("--catalogue", help='JSON {"torrents": [...]} of MAM search rows.')
+    ] = None,
     port: Annotated[int, typer.Option("--port", help="0 picks a free port.")] = 0,
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where payloads and .torrent files go.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where payloads and .torrent files go.")] = None,
     leecher: Annotated[bool, typer.Option("--leecher", help="Run a leecher so seeding clients' ratio climbs.")] = False,
 ) -> None:
     """Run a MAM-compatible server, tracker and seeder on 127.0.0.1 (prints MAM_BASE_URL and MAM_ID)."""
@@ -28,7 +30,9 @@ def sandbox_cmd(
 @app.command("demo")
 @handle_errors
 def demo_cmd(
-    home: Annotated[Optional[Path], typer.Option("--home", help="Keep the demo's state here (default: a temp dir).")] = None,
+    home: Annotated[
+        Path | None, typer.Option("--home", help="Keep the demo's state here (default: a temp dir).")
+    ] = None,
 ) -> None:
     """The whole flow offline: sandbox, search (typos included), pick, fetch, download, verify, seed."""
     from mamdl.demo import run_demo
@@ -42,8 +46,17 @@ def mcp_cmd(
     http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at /mcp instead of stdio.")] = False,
     host: Annotated[str, typer.Option("--host", help="HTTP bind address (loopback unless you mean it).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8765,
-    token: Annotated[Optional[str], typer.Option("--token", envvar="MAMDL_MCP_TOKEN", help="Bearer token for --http (default: a random one, printed to stderr).")] = None,
-    no_destructive: Annotated[bool, typer.Option("--no-destructive", help="Hide removal (manage_seeding remove).")] = False,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="MAMDL_MCP_TOKEN",
+            help="Bearer token for --http (default: a random one, printed to stderr).",
+        ),
+    ] = None,
+    no_destructive: Annotated[
+        bool, typer.Option("--no-destructive", help="Hide removal (manage_seeding remove).")
+    ] = False,
 ) -> None:
     """Serve the MCP tools (search, download, progress, seeding, account) to an AI assistant."""
     from mamdl.mcp_server import run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,19 +17,23 @@ PAGE = 10
 @app.command("search")
 @handle_errors
 def search_cmd(
-    text: Annotated[Optional[str], typer.Argument(help="Free text (searched in title, author, narrator, series).")] = None,
-    title: Annotated[Optional[str], typer.Option("--title", "-t")] = None,
-    author: Annotated[Optional[str], typer.Option("--author", "-a")] = None,
-    narrator: Annotated[Optional[str], typer.Option("--narrator", "-n")] = None,
-    series: Annotated[Optional[str], typer.Option("--series", "-s")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="ebook, audiobook or any.")] = None,
-    filetype: Annotated[Optional[list[str]], typer.Option("--filetype", help="Preferred file types, best first (repeat).")] = None,
-    lang: Annotated[Optional[list[str]], typer.Option("--lang", help="Language codes such as ENG, FRE (repeat).")] = None,
+    text: Annotated[str | None, typer.Argument(help="Free text (searched in title, author, narrator, series).")] = None,
+    title: Annotated[str | None, typer.Option("--title", "-t")] = None,
+    author: Annotated[str | None, typer.Option("--author", "-a")] = None,
+    narrator: Annotated[str | None, typer.Option("--narrator", "-n")] = None,
+    series: Annotated[str | None, typer.Option("--series", "-s")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="ebook, audiobook or any.")] = None,
+    filetype: Annotated[
+        list[str] | None, typer.Option("--filetype", help="Preferred file types, best first (repeat).")
+    ] = None,
+    lang: Annotated[list[str] | None, typer.Option("--lang", help="Language codes such as ENG, FRE (repeat).")] = None,
     freeleech: Annotated[bool, typer.Option("--freeleech", help="Only freeleech torrents.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-l", min=1, max=200)] = 25,
     best: Annotated[bool, typer.Option("--best", help="Take the top result when confidence is high.")] = False,
     fetch: Annotated[bool, typer.Option("--fetch", help="Fetch the chosen .torrent.")] = False,
-    pick: Annotated[Optional[bool], typer.Option("--pick/--no-pick", help="Ask which one (default: when run in a terminal).")] = None,
+    pick: Annotated[
+        bool | None, typer.Option("--pick/--no-pick", help="Ask which one (default: when run in a terminal).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ranked list as JSON; never asks.")] = False,
 ) -> None:
     """Search MAM and rank what comes back so the book you meant is first."""
@@ -67,9 +71,7 @@ def search_cmd(
                     return
                 emit_json(
                     {
-                        "error": "No confident match: choose one of the candidates."
-                        if rows
-                        else "Nothing found.",
+                        "error": "No confident match: choose one of the candidates." if rows else "Nothing found.",
                         "confidence": outcome.confidence,
                         "candidates": rows[:PAGE],
                     }
@@ -85,7 +87,9 @@ def search_cmd(
         chosen = None
         if best and outcome.confident:
             chosen = rows[0]
-            out.print(f"Best match ({outcome.confidence:.0%} sure): [bold]{chosen.title}[/] — {', '.join(chosen.authors)}  (id {chosen.id})")
+            out.print(
+                f"Best match ({outcome.confidence:.0%} sure): [bold]{chosen.title}[/] — {', '.join(chosen.authors)}  (id {chosen.id})"
+            )
         else:
             if best:
                 out.print(f"[yellow]Not sure enough ({outcome.confidence:.0%}) to choose for you.[/]")

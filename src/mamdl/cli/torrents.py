@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,10 +20,16 @@ def get_cmd(
     torrent_id: Annotated[int, typer.Argument(help="MAM torrent id (from `mam search`).")],
     download: Annotated[bool, typer.Option("--download", "-d", help="Download the book, with a progress bar.")] = False,
     seed: Annotated[bool, typer.Option("--seed", help="After downloading, seed until the goals are met.")] = False,
-    ratio: Annotated[Optional[float], typer.Option("--ratio", min=0, help="Ratio goal (default from config: 1.0).")] = None,
-    seed_hours: Annotated[Optional[float], typer.Option("--seed-hours", min=0, help="Minimum seeding time (default 72 h, MAM's rule).")] = None,
-    to: Annotated[Optional[Path], typer.Option("--to", help="Download folder.")] = None,
-    wedge: Annotated[Optional[str], typer.Option("--wedge", help="Freeleech wedge: never, auto or always (default from config).")] = None,
+    ratio: Annotated[
+        float | None, typer.Option("--ratio", min=0, help="Ratio goal (default from config: 1.0).")
+    ] = None,
+    seed_hours: Annotated[
+        float | None, typer.Option("--seed-hours", min=0, help="Minimum seeding time (default 72 h, MAM's rule).")
+    ] = None,
+    to: Annotated[Path | None, typer.Option("--to", help="Download folder.")] = None,
+    wedge: Annotated[
+        str | None, typer.Option("--wedge", help="Freeleech wedge: never, auto or always (default from config).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (no progress bar).")] = False,
 ) -> None:
@@ -60,9 +66,9 @@ def get_cmd(
 @handle_errors
 def download_cmd(
     torrent_file: Annotated[Path, typer.Argument(help="A .torrent file.", exists=True, dir_okay=False)],
-    to: Annotated[Optional[Path], typer.Option("--to")] = None,
-    ratio: Annotated[Optional[float], typer.Option("--ratio", min=0)] = None,
-    seed_hours: Annotated[Optional[float], typer.Option("--seed-hours", min=0)] = None,
+    to: Annotated[Path | None, typer.Option("--to")] = None,
+    ratio: Annotated[float | None, typer.Option("--ratio", min=0)] = None,
+    seed_hours: Annotated[float | None, typer.Option("--seed-hours", min=0)] = None,
     force: Annotated[bool, typer.Option("--force")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -79,8 +85,10 @@ def download_cmd(
 @app.command("status")
 @handle_errors
 def status_cmd(
-    info_hash: Annotated[Optional[str], typer.Argument(help="Only this torrent (a unique prefix is enough).")] = None,
-    mam_view: Annotated[bool, typer.Option("--mam/--no-mam", help="Ask MAM (cached) whether it agrees each is satisfied.")] = False,
+    info_hash: Annotated[str | None, typer.Argument(help="Only this torrent (a unique prefix is enough).")] = None,
+    mam_view: Annotated[
+        bool, typer.Option("--mam/--no-mam", help="Ask MAM (cached) whether it agrees each is satisfied.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every torrent: progress, rates, ratio and seeding time against the goals."""
@@ -183,8 +191,9 @@ def _follow_download(svc, info_hash: str, out, *, quiet: bool = False):
         task = progress.add_task((status.title or status.name)[:40], total=status.total_size or None, peers=0)
         while True:
             status = svc.status(info_hash)[0]
-            progress.update(task, completed=int(status.progress * status.total_size), total=status.total_size,
-                            peers=status.peers)
+            progress.update(
+                task, completed=int(status.progress * status.total_size), total=status.total_size, peers=status.peers
+            )
             if status.state == "error":
                 break
             if status.progress >= 1.0 and status.state in ("seeding", "finished"):
@@ -198,8 +207,9 @@ def _follow_download(svc, info_hash: str, out, *, quiet: bool = False):
     return status
 
 
-def _seed_loop(svc, out, *, only: list[str] | None = None, forever: bool = False, interval: float = 1.0,
-               quiet: bool = False) -> None:
+def _seed_loop(
+    svc, out, *, only: list[str] | None = None, forever: bool = False, interval: float = 1.0, quiet: bool = False
+) -> None:
     from rich.live import Live
 
     from mamdl.cli.tables import status_table

@@ -93,7 +93,9 @@ class AlertHandlers:
         elif isinstance(a, lt.tracker_error_alert):
             self._on_tracker_error(a)
         elif isinstance(a, lt.listen_failed_alert):
-            log.error("libtorrent cannot listen on %s: %s", a.address if hasattr(a, "address") else "?", a.error.message())
+            log.error(
+                "libtorrent cannot listen on %s: %s", a.address if hasattr(a, "address") else "?", a.error.message()
+            )
         elif isinstance(a, lt.fastresume_rejected_alert):
             log.info("resume data of %s rejected (%s): re-checking its files", a.torrent_name, a.error.message())
         elif isinstance(a, lt.listen_succeeded_alert):
@@ -135,7 +137,11 @@ class AlertHandlers:
                 snap = self._make_snapshot(t) if t is not None else None
             totals: dict[str, Any] = {}
             if snap is not None:
-                totals = {"uploaded": snap.uploaded, "downloaded": snap.downloaded, "seeding_seconds": snap.seeding_seconds}
+                totals = {
+                    "uploaded": snap.uploaded,
+                    "downloaded": snap.downloaded,
+                    "seeding_seconds": snap.seeding_seconds,
+                }
             if self._store is not None:
                 self._store.save_resume(h, bytes(buf), **totals)
         except Exception:
@@ -157,8 +163,11 @@ class AlertHandlers:
                 return
             t.rec.hash_failures += 1
             name = t.rec.name
-        log.warning("%s: piece %d failed its hash check (a peer sent bad data); it will be downloaded again",
-                    name, a.piece_index)
+        log.warning(
+            "%s: piece %d failed its hash check (a peer sent bad data); it will be downloaded again",
+            name,
+            a.piece_index,
+        )
         self._emit("hash_failed", h or "", f"piece {a.piece_index} failed the hash check")
 
     def _stop_on_error(self, t: TorrentEntry, message: str) -> None:

@@ -34,15 +34,24 @@ class CommandServer:
 
     if TYPE_CHECKING:  # provided by Engine; see there for the meaning of each
 
-        def add(self, torrent: bytes, save_path: str, mam_id: int | None = None, title: str | None = None,
-                goal: SeedGoal | None = None, *, paused: bool = False) -> str: ...
+        def add(
+            self,
+            torrent: bytes,
+            save_path: str,
+            mam_id: int | None = None,
+            title: str | None = None,
+            goal: SeedGoal | None = None,
+            *,
+            paused: bool = False,
+        ) -> str: ...
         def pause(self, info_hash: str) -> TorrentSnapshot: ...
         def resume(self, info_hash: str) -> TorrentSnapshot: ...
         def finish(self, info_hash: str) -> TorrentSnapshot: ...
         def remove(self, info_hash: str, delete_data: bool = False) -> None: ...
         def set_goal(self, info_hash: str, goal: SeedGoal) -> TorrentSnapshot: ...
-        def set_limits(self, info_hash: str | None, download_bps: int | None = None,
-                       upload_bps: int | None = None) -> None: ...
+        def set_limits(
+            self, info_hash: str | None, download_bps: int | None = None, upload_bps: int | None = None
+        ) -> None: ...
 
     def _command_loop(self) -> None:
         interval = self.config.command_poll_interval
@@ -65,7 +74,7 @@ class CommandServer:
             result = self._run_command(cmd)
         except MamdlError as exc:
             store.complete_command(cmd.id, error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - reported to the requester, logged here
+        except Exception as exc:
             log.exception("engine command %s failed", cmd.action)
             store.complete_command(cmd.id, error=f"internal error: {redact(str(exc))}")
         else:

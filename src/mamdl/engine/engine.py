@@ -227,7 +227,11 @@ class Engine(AlertHandlers, CommandServer):
                         setattr(existing.rec, k, v)
                     self._db.update(tf.info_hash, **changes)
                 if Path(save_path).expanduser().absolute() != Path(existing.rec.save_path):
-                    log.info("%s is already in the engine, saving to %s; keeping that folder", tf.name, existing.rec.save_path)
+                    log.info(
+                        "%s is already in the engine, saving to %s; keeping that folder",
+                        tf.name,
+                        existing.rec.save_path,
+                    )
                 return tf.info_hash
         save_dir = check_save_dir(save_path)
         try:
@@ -240,7 +244,10 @@ class Engine(AlertHandlers, CommandServer):
         if free is not None and free < tf.total_size:
             log.warning(
                 "only %d MiB free in %s for %s (%d MiB): the download will stop when the disk is full",
-                free // 2**20, save_dir, tf.name, tf.total_size // 2**20,
+                free // 2**20,
+                save_dir,
+                tf.name,
+                tf.total_size // 2**20,
             )
         goal = goal or SeedGoal()
         now = time.time()
@@ -273,8 +280,14 @@ class Engine(AlertHandlers, CommandServer):
                 raise EngineError(f"libtorrent could not add {tf.name!r}: {redact(str(exc))}") from None
             self._register(rec, handle, private=tf.private)
             self._refresh(tf.info_hash)
-        log.info("added %s (%s, %d bytes) to %s, tracker %s", tf.name, tf.info_hash, tf.total_size, save_dir,
-                 ", ".join(tf.announce_redacted) or "none")
+        log.info(
+            "added %s (%s, %d bytes) to %s, tracker %s",
+            tf.name,
+            tf.info_hash,
+            tf.total_size,
+            save_dir,
+            ", ".join(tf.announce_redacted) or "none",
+        )
         self._emit("added", tf.info_hash, tf.name)
         return tf.info_hash
 
@@ -368,7 +381,9 @@ class Engine(AlertHandlers, CommandServer):
             self._changed.notify_all()
         self._emit("removed", info_hash, t.rec.name)
         if delete_data and not finished:
-            raise EngineTimeout(f"libtorrent did not confirm deleting the files of {t.rec.name!r} within {timeout:.0f} s")
+            raise EngineTimeout(
+                f"libtorrent did not confirm deleting the files of {t.rec.name!r} within {timeout:.0f} s"
+            )
         if t.delete_error:
             raise EngineError(f"{t.rec.name!r} was removed but its files could not all be deleted: {t.delete_error}")
         log.info("removed %s%s", t.rec.name, " and deleted its files" if delete_data else "")
@@ -435,7 +450,9 @@ class Engine(AlertHandlers, CommandServer):
             known = {s.info_hash for s in live}
         if self._store is not None:
             live += [
-                s for s in self._store.snapshots(live=False, include_removed=include_removed) if s.info_hash not in known
+                s
+                for s in self._store.snapshots(live=False, include_removed=include_removed)
+                if s.info_hash not in known
             ]
         return sorted(live, key=lambda s: (s.added_at or 0, s.info_hash))
 
@@ -469,7 +486,9 @@ class Engine(AlertHandlers, CommandServer):
 
     def wait_done(self, info_hash: str, timeout: float = 600.0) -> TorrentSnapshot:
         """Wait until a torrent is completely downloaded and verified."""
-        return self.wait(info_hash, lambda s: s.progress >= 1.0 and s.state in (TorrentState.SEEDING, TorrentState.FINISHED), timeout)
+        return self.wait(
+            info_hash, lambda s: s.progress >= 1.0 and s.state in (TorrentState.SEEDING, TorrentState.FINISHED), timeout
+        )
 
     def events(self, timeout: float | None = None) -> Iterator[EngineEvent]:
         """Yield engine events as they happen, until the engine closes or `timeout` seconds pass
@@ -501,10 +520,21 @@ class Engine(AlertHandlers, CommandServer):
         self._require_running()
         s = self._session.get_settings()
         keys = (
-            "enable_dht", "enable_lsd", "enable_upnp", "enable_natpmp", "enable_incoming_utp",
-            "enable_outgoing_utp", "allow_multiple_connections_per_ip", "user_agent", "peer_fingerprint",
-            "ssrf_mitigation", "listen_interfaces", "download_rate_limit", "upload_rate_limit",
-            "active_downloads", "active_seeds",
+            "enable_dht",
+            "enable_lsd",
+            "enable_upnp",
+            "enable_natpmp",
+            "enable_incoming_utp",
+            "enable_outgoing_utp",
+            "allow_multiple_connections_per_ip",
+            "user_agent",
+            "peer_fingerprint",
+            "ssrf_mitigation",
+            "listen_interfaces",
+            "download_rate_limit",
+            "upload_rate_limit",
+            "active_downloads",
+            "active_seeds",
         )
         with self._lock:
             counts = dict(self._alert_counts)
@@ -538,7 +568,11 @@ class Engine(AlertHandlers, CommandServer):
     @staticmethod
     def _flags_for(flags: int, *, private: bool, run: bool) -> int:
         if private:
-            flags |= int(lt.torrent_flags.disable_dht) | int(lt.torrent_flags.disable_lsd) | int(lt.torrent_flags.disable_pex)
+            flags |= (
+                int(lt.torrent_flags.disable_dht)
+                | int(lt.torrent_flags.disable_lsd)
+                | int(lt.torrent_flags.disable_pex)
+            )
         flags &= ~int(lt.torrent_flags.upload_mode)
         flags &= ~int(lt.torrent_flags.seed_mode)
         flags &= ~int(lt.torrent_flags.duplicate_is_error)
@@ -638,7 +672,7 @@ class Engine(AlertHandlers, CommandServer):
         for rec in self._db.records():
             try:
                 self._restore(rec)
-            except Exception as exc:  # noqa: BLE001 - logged and recorded on the torrent
+            except Exception as exc:
                 msg = redact(str(exc)) if isinstance(exc, MamdlError) else f"could not be restored: {redact(str(exc))}"
                 log.error("torrent %s (%s): %s", rec.name, rec.info_hash, msg)
                 self._db.update(rec.info_hash, state=TorrentState.ERROR.value, error=msg)
@@ -767,7 +801,10 @@ class Engine(AlertHandlers, CommandServer):
             for t, s in zip(list(self._torrents.values()), snaps):
                 t.rec.uploaded, t.rec.downloaded, t.rec.seeding_seconds = s.uploaded, s.downloaded, s.seeding_seconds
         if final:
-            snaps = [s.model_copy(update={"download_rate": 0, "upload_rate": 0, "peers": 0, "seeds": 0, "eta_seconds": None}) for s in snaps]
+            snaps = [
+                s.model_copy(update={"download_rate": 0, "upload_rate": 0, "peers": 0, "seeds": 0, "eta_seconds": None})
+                for s in snaps
+            ]
         store.write_snapshots(snaps)
 
     def _emit(self, kind: str, info_hash: str, message: str = "", snap: TorrentSnapshot | None = None) -> None:
@@ -785,4 +822,3 @@ class Engine(AlertHandlers, CommandServer):
                     q.put_nowait(ev)
                 except (queue.Empty, queue.Full):
                     pass
-

@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mamdl.errors import EngineBusy
@@ -31,7 +31,7 @@ class LockHolder:
     started_at: float
 
     def describe(self) -> str:
-        since = datetime.fromtimestamp(self.started_at, tz=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        since = datetime.fromtimestamp(self.started_at, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
         host = "" if self.hostname == socket.gethostname() else f" on {self.hostname}"
         return f"pid {self.pid}{host} ({self.command}) since {since}"
 

@@ -37,11 +37,7 @@ def goals_met(snapshot: TorrentSnapshot) -> bool:
 
 def torrents_to_stop(snapshots: Iterable[TorrentSnapshot]) -> list[str]:
     """Info-hashes of complete, seeding torrents whose goals are all met locally."""
-    return [
-        s.info_hash
-        for s in snapshots
-        if s.state == TorrentState.SEEDING and s.progress >= 1.0 and goals_met(s)
-    ]
+    return [s.info_hash for s in snapshots if s.state == TorrentState.SEEDING and s.progress >= 1.0 and goals_met(s)]
 
 
 def stop_finished(engine: Engine, *, only: Iterable[str] | None = None) -> list[str]:

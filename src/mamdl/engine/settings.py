@@ -9,7 +9,6 @@ agent naming mamdl and libtorrent).
 from __future__ import annotations
 
 import os
-
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Literal
 

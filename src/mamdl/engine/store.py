@@ -192,9 +192,7 @@ class Store:
             os.close(fd)
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(
-                str(self.path), timeout=15.0, isolation_level=None, check_same_thread=False
-            )
+            self._db = sqlite3.connect(str(self.path), timeout=15.0, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")

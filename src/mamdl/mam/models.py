@@ -187,7 +187,7 @@ class SearchResult(BaseModel):
 
     @property
     def format(self) -> str:
-        """"audiobook", "ebook", "musicology", "radio" or "other", from the main category."""
+        """ "audiobook", "ebook", "musicology", "radio" or "other", from the main category."""
         return MAIN_CATEGORIES.get(self.main_cat, "other")
 
     @property
@@ -209,7 +209,7 @@ class SearchResult(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _from_mam(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or "author_info" not in data and "times_completed" not in data:
+        if not isinstance(data, dict) or ("author_info" not in data and "times_completed" not in data):
             return data  # already clean (e.g. round-tripped through model_dump)
         owner_name = data.get("owner_name") or ""
         ownership = data.get("ownership")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-
 from functools import lru_cache
 
 from mamdl.ranking.normalize import tokens
@@ -58,7 +57,9 @@ def _folded(text: str) -> str:
     return " ".join(tokens(text)).replace("*", " ")
 
 
-_COMMON = frozenset("a an and the of for in to one novel novels works read key ume".split())
+_COMMON = frozenset(
+    ["a", "an", "and", "the", "of", "for", "in", "to", "one", "novel", "novels", "works", "read", "key", "ume"]
+)
 
 
 def _first_words(pattern: re.Pattern[str]) -> frozenset[str]:

@@ -17,7 +17,7 @@ from rapidfuzz.distance import OSA
 
 from mamdl.ranking.normalize import collapse_initials, tokens
 
-_SUFFIXES = frozenset("jr sr ii iii iv phd md dr mr mrs ms".split())
+_SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv", "phd", "md", "dr", "mr", "mrs", "ms"])
 _LIST_SEPARATORS = re.compile(r"\s*(?:;|&|\band\b|\bwith\b|/|\+)\s*", re.IGNORECASE)
 
 SURNAME_WEIGHT = 0.75
@@ -119,14 +119,14 @@ def _given_compatible(g: str, given: tuple[str, ...]) -> bool:
     for h in given:
         if g == h:
             return True
-        if len(g) == 1 and h.startswith(g) or len(h) == 1 and g.startswith(h):
+        if (len(g) == 1 and h.startswith(g)) or (len(h) == 1 and g.startswith(h)):
             return True
-        if len(g) >= 2 and len(h) >= 2 and (g.startswith(h) and len(h) <= 3 or h.startswith(g) and len(g) <= 3):
+        if len(g) >= 2 and len(h) >= 2 and ((g.startswith(h) and len(h) <= 3) or (h.startswith(g) and len(g) <= 3)):
             return True  # "nk" vs "n", "jrr" vs "jr"
         if len(g) >= 4 and len(h) >= 4 and fuzz.ratio(g, h) >= 80:
             return True
     # "jrr" vs ("john", "ronald", "reuel"), or "cs" vs ("clive", "staples").
-    return len(g) >= 2 and (initials.startswith(g) or g.startswith(initials) and len(initials) >= 2)
+    return len(g) >= 2 and (initials.startswith(g) or (g.startswith(initials) and len(initials) >= 2))
 
 
 def name_similarity(query: NameKey, name: NameKey) -> float:

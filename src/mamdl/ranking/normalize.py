@@ -17,17 +17,50 @@ from functools import lru_cache
 from anyascii import anyascii
 
 STOPWORDS = frozenset(
-    "a an the of and or in on at to for with by from is as "
-    "le la les de du des der die das den el los las il lo".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "from",
+        "is",
+        "as",
+        "le",
+        "la",
+        "les",
+        "de",
+        "du",
+        "des",
+        "der",
+        "die",
+        "das",
+        "den",
+        "el",
+        "los",
+        "las",
+        "il",
+        "lo",
+    ]
 )
 """Words that carry little identity in a title; they count for less when matching."""
 
-LEADING_ARTICLES = frozenset("the a an".split())
+LEADING_ARTICLES = frozenset(["the", "a", "an"])
 """English articles dropped from the start of a title ("The Golden Compass" = "Golden Compass").
 Other languages' articles stay: "Der Steppenwolf" is the German edition, "Steppenwolf" the
 English one, and what was typed says which is meant."""
 
-FORMAT_WORDS = frozenset("audiobook audiobooks audio ebook ebooks epub mobi azw3 pdf m4b mp3 unabridged".split())
+FORMAT_WORDS = frozenset(
+    ["audiobook", "audiobooks", "audio", "ebook", "ebooks", "epub", "mobi", "azw3", "pdf", "m4b", "mp3", "unabridged"]
+)
 """Words people add to a query to name a format, not the work ("dune audiobook")."""
 
 STOP_WEIGHT = 0.3
@@ -41,11 +74,34 @@ _TOKEN = re.compile(r"[a-z0-9*]+")
 _UNITS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
-_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 
 

@@ -62,20 +62,92 @@ LOOKAHEAD_WIDTH = 6
 """How many of the best next searches are also judged by what their failure would leave."""
 
 PROBE_STOPWORDS = frozenset(
-    "a an the of and or in on at to for with by from is as "
-    "de la le les du des un une et der die das den dem ein eine und el los las y il lo gli e o os".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "from",
+        "is",
+        "as",
+        "de",
+        "la",
+        "le",
+        "les",
+        "du",
+        "des",
+        "un",
+        "une",
+        "et",
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "ein",
+        "eine",
+        "und",
+        "el",
+        "los",
+        "las",
+        "y",
+        "il",
+        "lo",
+        "gli",
+        "e",
+        "o",
+        "os",
+    ]
 )
 """Words never worth sending: they add an AND condition and select almost nothing (and "and"
 fails against "&")."""
 
-_NAME_SUFFIXES = frozenset("jr sr ii iii iv phd".split())
+_NAME_SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv", "phd"])
 _MAM_WORD = re.compile(r"[^\W_]+")
 """MAM splits on punctuation; so do we, so that each probe is one MAM word."""
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
-    "million".split()
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+    ]
 )
 _FIELDS_ORDER = (SearchField.title, SearchField.author, SearchField.narrator, SearchField.series)
 
@@ -193,7 +265,7 @@ def make_word(text: str, role: str) -> Word:
         state = 0
         if wild:
             state |= PREFIX if first >= k else 0
-            state |= SANDWICH if 2 <= first and last <= n - 3 else 0
+            state |= SANDWICH if first >= 2 and last <= n - 3 else 0
             state |= SUFFIX if last < n - m else 0
         states[state] = states.get(state, 0.0) + p
 
@@ -209,9 +281,7 @@ def make_word(text: str, role: str) -> Word:
     states[ending_state] = states.get(ending_state, 0.0) + ending
     states[0] = states.get(0, 0.0) + absent
     states[ALL_FORMS] = max(0.05, 1.0 - sum(states.values()))
-    specs = {
-        f: exact_spec if f == EXACT else exact_spec * WILDCARD_SPEC * fixed[f] / n for f in forms
-    }
+    specs = {f: exact_spec if f == EXACT else exact_spec * WILDCARD_SPEC * fixed[f] / n for f in forms}
     return _with_table(text, role, states, forms, specs)
 
 

@@ -47,4 +47,4 @@ from mamdl.sandbox.catalogue import CatalogueError, load_catalogue
 from mamdl.sandbox.cli import serve
 from mamdl.sandbox.faults import FaultError
 
-__all__ = ["Sandbox", "serve", "load_catalogue", "CatalogueError", "FaultError"]
+__all__ = ["CatalogueError", "FaultError", "Sandbox", "load_catalogue", "serve"]

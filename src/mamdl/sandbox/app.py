@@ -124,13 +124,23 @@ class Sandbox:
         self.faults = FaultBook()
         self.store = PayloadStore(self.data_dir, scale=payload_scale)
         self.tracker = Tracker(
-            self.state, self.catalogue, self.store, self.timing,
+            self.state,
+            self.catalogue,
+            self.store,
+            self.timing,
             allowed_clients=tuple(allowed_clients) if allowed_clients is not None else None,
-            on_user_seeding=self._user_seeding, resolve_hash=self._tid_for_announce,
+            on_user_seeding=self._user_seeding,
+            resolve_hash=self._tid_for_announce,
         )
         self.swarm = Swarm(
-            state=self.state, tracker=self.tracker, store=self.store, announce_url=self.announce_url_for,
-            data_dir=self.data_dir, leecher=leecher, corrupt_peer=corrupt_peer, leecher_pause=leecher_pause,
+            state=self.state,
+            tracker=self.tracker,
+            store=self.store,
+            announce_url=self.announce_url_for,
+            data_dir=self.data_dir,
+            leecher=leecher,
+            corrupt_peer=corrupt_peer,
+            leecher_pause=leecher_pause,
             seeder_rate_limit=seeder_rate_limit,
         )
         self._requests: list[dict[str, Any]] = []
@@ -290,7 +300,9 @@ class Sandbox:
             elif key == "grace":
                 self.cookies.grace = float(value)
             else:
-                raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(timing_fields | {'rotate_every', 'grace'}))}")
+                raise ValueError(
+                    f"unknown setting {key!r}; known: {', '.join(sorted(timing_fields | {'rotate_every', 'grace'}))}"
+                )
 
     def add_snatch(self, tid: int, **kwargs: Any) -> None:
         """A made-up snatch for the user: `age`, `seeded` (seconds), `left`, `active`."""
@@ -305,8 +317,12 @@ class Sandbox:
     def state_snapshot(self) -> dict[str, Any]:
         snap = self.state.snapshot(time.time())
         snap["swarm"] = self.swarm.status()
-        snap["cookie"] = {"rotations": self.cookies.rotations, "revoked": self.cookies.revoked,
-                          "rotate_every": self.cookies.rotate_every, "grace": self.cookies.grace}
+        snap["cookie"] = {
+            "rotations": self.cookies.rotations,
+            "revoked": self.cookies.revoked,
+            "rotate_every": self.cookies.rotate_every,
+            "grace": self.cookies.grace,
+        }
         return snap
 
     def wedge_spends(self) -> list[dict[str, Any]]:
@@ -330,8 +346,9 @@ class Sandbox:
     def torrent_bytes(self, tid: int, *, passkey: str | None = None) -> bytes:
         """The `.torrent` the user (or `passkey`) gets for `tid`: announce URL with that passkey."""
         payload = self.payload(tid)
-        return with_announce(payload.torrent_bytes(), self.announce_url_for(passkey or self.passkey),
-                             comment=f"{self.base_url}/t/{tid}")
+        return with_announce(
+            payload.torrent_bytes(), self.announce_url_for(passkey or self.passkey), comment=f"{self.base_url}/t/{tid}"
+        )
 
     def info_hash(self, tid: int) -> str:
         return self.payload(tid).info_hash
@@ -345,8 +362,9 @@ class Sandbox:
             "save_path": str(payload.save_path),
             "total_size": payload.total_size,
             "piece_length": payload.piece_length,
-            "files": [{"relpath": f.relpath, "path": str(f.path), "size": f.size, "sha256": f.sha256}
-                      for f in payload.files],
+            "files": [
+                {"relpath": f.relpath, "path": str(f.path), "size": f.size, "sha256": f.sha256} for f in payload.files
+            ],
         }
 
     # ------------------------------------------------------------------ misc

@@ -29,8 +29,16 @@ EBOOK = 14
 MAIN_CATS = {13: "audiobook", 14: "ebook", 15: "musicology", 16: "radio"}
 
 _SIZE_UNITS = {
-    "b": 1, "bytes": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2,
-    "gb": 1000**3, "gib": 1024**3, "tb": 1000**4, "tib": 1024**4,
+    "b": 1,
+    "bytes": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "gb": 1000**3,
+    "gib": 1024**3,
+    "tb": 1000**4,
+    "tib": 1024**4,
 }
 _SIZE_RE = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
 _ADDED_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -233,7 +241,9 @@ def _entry(row: Any, index: int, source: str) -> Entry:
         raise fail('needs a non-empty string "title".')
     main_cat = _int(row.get("main_cat"), -1)
     if main_cat not in MAIN_CATS:
-        raise fail(f'"main_cat" must be one of {sorted(MAIN_CATS)} (13 audiobooks, 14 ebooks), got {row.get("main_cat")!r}.')
+        raise fail(
+            f'"main_cat" must be one of {sorted(MAIN_CATS)} (13 audiobooks, 14 ebooks), got {row.get("main_cat")!r}.'
+        )
     size = parse_size(row.get("size"))
     if size is None:
         raise fail(f'"size" must be a size such as "350.50 MiB" or a byte count, got {row.get("size")!r}.')

@@ -54,10 +54,20 @@ def serve(
     err = stderr or sys.stderr
     stop = stop_event or threading.Event()
     sandbox = Sandbox(
-        catalogue, port=port, data_dir=data_dir, leecher=leecher, corrupt_peer=corrupt_peer, mam_id=mam_id,
-        passkey=passkey, satisfy_seconds=satisfy_seconds, inactive_seconds=inactive_seconds,
-        rotate_every=rotate_every, grace=grace, announce_interval=announce_interval,
-        payload_scale=payload_scale, **options,
+        catalogue,
+        port=port,
+        data_dir=data_dir,
+        leecher=leecher,
+        corrupt_peer=corrupt_peer,
+        mam_id=mam_id,
+        passkey=passkey,
+        satisfy_seconds=satisfy_seconds,
+        inactive_seconds=inactive_seconds,
+        rotate_every=rotate_every,
+        grace=grace,
+        announce_interval=announce_interval,
+        payload_scale=payload_scale,
+        **options,
     )
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
@@ -69,7 +79,8 @@ def serve(
         print(
             f"mamdl sandbox: {len(sandbox.catalogue)} torrents from {sandbox.catalogue.source}; "
             f"data in {sandbox.data_dir}; control API at {sandbox.base_url}/_sandbox/info. Ctrl-C stops it.",
-            file=err, flush=True,
+            file=err,
+            flush=True,
         )
         while not stop.wait(0.5):
             pass
@@ -83,8 +94,12 @@ def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mamdl.sandbox", description="Run the offline MAM sandbox on 127.0.0.1.")
-    parser.add_argument("--catalogue", type=Path, help='JSON {"torrents": [...]} of MAM search rows (default: built-in)')
+    parser = argparse.ArgumentParser(
+        prog="python -m mamdl.sandbox", description="Run the offline MAM sandbox on 127.0.0.1."
+    )
+    parser.add_argument(
+        "--catalogue", type=Path, help='JSON {"torrents": [...]} of MAM search rows (default: built-in)'
+    )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--data-dir", type=Path, help="where payloads go (default: a temporary directory)")
     parser.add_argument("--leecher", action="store_true", help="download what the client seeds, so its ratio climbs")
@@ -96,16 +111,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grace", type=float, default=60.0, help="seconds an old mam_id stays valid")
     parser.add_argument("--announce-interval", type=int, default=5)
     parser.add_argument("--payload-scale", type=float, default=1.0)
-    parser.add_argument("--honest-sizes", action="store_true", help="search rows show the real (scaled-down) payload sizes")
+    parser.add_argument(
+        "--honest-sizes", action="store_true", help="search rows show the real (scaled-down) payload sizes"
+    )
     parser.add_argument("--seeder-rate-limit", type=int, default=0, help="seeder upload limit in bytes/s (0: none)")
     args = parser.parse_args(argv)
     try:
         serve(
-            catalogue=args.catalogue, port=args.port, data_dir=args.data_dir, leecher=args.leecher,
-            corrupt_peer=args.corrupt_peer, mam_id=args.mam_id, satisfy_seconds=args.satisfy_seconds,
-            inactive_seconds=args.inactive_seconds, rotate_every=args.rotate_every, grace=args.grace,
-            announce_interval=args.announce_interval, payload_scale=args.payload_scale,
-            honest_sizes=args.honest_sizes, seeder_rate_limit=args.seeder_rate_limit,
+            catalogue=args.catalogue,
+            port=args.port,
+            data_dir=args.data_dir,
+            leecher=args.leecher,
+            corrupt_peer=args.corrupt_peer,
+            mam_id=args.mam_id,
+            satisfy_seconds=args.satisfy_seconds,
+            inactive_seconds=args.inactive_seconds,
+            rotate_every=args.rotate_every,
+            grace=args.grace,
+            announce_interval=args.announce_interval,
+            payload_scale=args.payload_scale,
+            honest_sizes=args.honest_sizes,
+            seeder_rate_limit=args.seeder_rate_limit,
         )
     except MamdlError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -52,7 +52,7 @@ class Fault:
 
 def parse_fault(spec: dict[str, Any]) -> Fault:
     if not isinstance(spec, dict):
-        raise FaultError("a fault must be a JSON object such as {\"kind\": \"status\", \"status\": 429}")
+        raise FaultError('a fault must be a JSON object such as {"kind": "status", "status": 429}')
     kind = spec.get("kind")
     if kind not in KINDS:
         raise FaultError(f"unknown fault kind {kind!r}; one of: {', '.join(KINDS)}")

@@ -138,8 +138,9 @@ def plan_payload(entry: Entry, scale: float = 1.0) -> PayloadPlan:
     names = [f"{base}.{t}" for t in types]
     if len(names) == 1:
         return PayloadPlan(name=names[0], files=(PlannedFile(names[0], sizes[0]),), single_file=True)
-    return PayloadPlan(name=base, files=tuple(PlannedFile(f"{base}/{n}", s) for n, s in zip(names, sizes)),
-                       single_file=False)
+    return PayloadPlan(
+        name=base, files=tuple(PlannedFile(f"{base}/{n}", s) for n, s in zip(names, sizes)), single_file=False
+    )
 
 
 def _split(total: float, weights: list[float]) -> list[int]:

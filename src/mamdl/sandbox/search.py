@@ -36,9 +36,22 @@ FIELDS = ("title", "author", "narrator", "series", "description", "tags", "filen
 DEFAULT_FIELDS = ("title", "author", "narrator", "series")
 _FIELD_BY_LOWER = {f.lower(): f for f in FIELDS}
 SORTS = {
-    "default", "titleAsc", "titleDesc", "sizeAsc", "sizeDesc", "seedersAsc", "seedersDesc",
-    "leechersAsc", "leechersDesc", "snatchedAsc", "snatchedDesc", "dateAsc", "dateDesc",
-    "categoryAsc", "categoryDesc", "random",
+    "default",
+    "titleAsc",
+    "titleDesc",
+    "sizeAsc",
+    "sizeDesc",
+    "seedersAsc",
+    "seedersDesc",
+    "leechersAsc",
+    "leechersDesc",
+    "snatchedAsc",
+    "snatchedDesc",
+    "dateAsc",
+    "dateDesc",
+    "categoryAsc",
+    "categoryDesc",
+    "random",
 }
 SEARCH_TYPES = {"all", "active", "inactive", "fl", "fl-VIP", "VIP", "nVIP", "nMeta"}
 MAX_PER_PAGE = 100
@@ -108,7 +121,7 @@ class _Matcher:
 
 
 def _split_star(token: str) -> list[str]:
-    """"sand*son" -> ["sand", "", "son"]: empty strings stand for the wildcards."""
+    """ "sand*son" -> ["sand", "", "son"]: empty strings stand for the wildcards."""
     out: list[str] = []
     for i, part in enumerate(token.split("*")):
         if i:

@@ -61,7 +61,7 @@ MAM_PATHS = (SEARCH_PATH, USER_PATH, CHECK_COOKIE_PATH, DOWNLOAD_PATH, SEEDBOX_P
 
 NOT_SIGNED_IN = (
     "Error, you are not signed in <br />\n"
-    "Please <a href=\"/login.php\">log in</a> to view this page. "
+    'Please <a href="/login.php">log in</a> to view this page. '
     "If your session expired, create a new mam_id under Preferences &rarr; Security.\n"
 )
 LOGIN_PAGE = """<!DOCTYPE html>
@@ -101,7 +101,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ plumbing
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Never the stdlib's access log: its request line holds query strings (passkeys)."""
 
     def do_GET(self) -> None:
@@ -133,7 +133,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length") or 0)
             self._body = self.rfile.read(length) if length > 0 else b""
-            if self._path == "/announce" or (self._path.startswith("/tracker.php/") and self._path.endswith("/announce")):
+            if self._path == "/announce" or (
+                self._path.startswith("/tracker.php/") and self._path.endswith("/announce")
+            ):
                 self._announce()
             elif self._path.startswith("/_sandbox/"):
                 self._control()
@@ -178,7 +180,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if self._method != "HEAD":
             self.wfile.write(body)
 
-    def _json(self, data: Any, status: int = 200, headers: dict[str, str] | None = None, *, pretty: bool = False) -> None:
+    def _json(
+        self, data: Any, status: int = 200, headers: dict[str, str] | None = None, *, pretty: bool = False
+    ) -> None:
         body = json.dumps(data, indent=1 if pretty else None, ensure_ascii=False).encode()
         self._send(status, body, "application/json; charset=utf-8", headers)
 
@@ -318,8 +322,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 row["dl"] = dl_hash(account.passkey, hit.entry.id)
             rows.append(row)
         self._json(
-            {"perpage": query.per_page, "start": query.start, "data": rows, "total": outcome.found,
-             "found": outcome.found}
+            {
+                "perpage": query.per_page,
+                "start": query.start,
+                "data": rows,
+                "total": outcome.found,
+                "found": outcome.found,
+            }
         )
 
     def _user(self) -> None:
@@ -361,7 +370,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
         ascii_name = "".join(c if c.isprintable() else "_" for c in ascii_name)  # no header injection
         self._send(
-            200, torrent, "application/x-bittorrent",
+            200,
+            torrent,
+            "application/x-bittorrent",
             {"Content-Disposition": f'attachment; filename="{ascii_name}"'},
         )
 
@@ -450,6 +461,8 @@ def _status_body(status: int) -> str:
 
 
 def serve_in_thread(server: SandboxHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-http", daemon=True
+    )
     thread.start()
     return thread

@@ -148,8 +148,15 @@ class AccountState:
     # ------------------------------------------------------------------ accounts
 
     def add_internal(self, role: str, uid: int, username: str) -> Account:
-        account = Account(uid=uid, username=username, passkey=secrets.token_hex(16), role=role,
-                          classname="Bot", base_uploaded=0, base_downloaded=0)
+        account = Account(
+            uid=uid,
+            username=username,
+            passkey=secrets.token_hex(16),
+            role=role,
+            classname="Bot",
+            base_uploaded=0,
+            base_downloaded=0,
+        )
         with self.lock:
             self.accounts[account.passkey] = account
         return account
@@ -159,13 +166,26 @@ class AccountState:
 
     def update_user(self, **fields: Any) -> None:
         allowed = {
-            "username", "uid", "classname", "wedges", "seedbonus", "base_uploaded", "base_downloaded",
-            "vip_until", "unsat_limit", "connectable", "country_code", "seedbox_allowed", "seedbox_ip",
+            "username",
+            "uid",
+            "classname",
+            "wedges",
+            "seedbonus",
+            "base_uploaded",
+            "base_downloaded",
+            "vip_until",
+            "unsat_limit",
+            "connectable",
+            "country_code",
+            "seedbox_allowed",
+            "seedbox_ip",
             "seedbox_changed_at",
         }
         unknown = set(fields) - allowed
         if unknown:
-            raise ValueError(f"unknown user field(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+            raise ValueError(
+                f"unknown user field(s): {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+            )
         with self.lock:
             for key, value in fields.items():
                 setattr(self.user, key, value)
@@ -252,9 +272,15 @@ class AccountState:
         account = account or self.user
         with self.lock:
             snatch = Snatch(
-                uid=account.uid, tid=tid, info_hash=info_hash, started=now - age,
+                uid=account.uid,
+                tid=tid,
+                info_hash=info_hash,
+                started=now - age,
                 last_announce=now if active else now - max(age, self.timing.inactive_seconds + 1),
-                left=left, stopped=not active, seeded=seeded, completed=left == 0,
+                left=left,
+                stopped=not active,
+                seeded=seeded,
+                completed=left == 0,
             )
             self.snatches[(account.uid, tid)] = snatch
             return snatch

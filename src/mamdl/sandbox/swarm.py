@@ -212,7 +212,9 @@ class Swarm:
         job.save_path = self.data_dir / "leecher" / str(job.tid) / str(job.round)
         job.save_path.mkdir(parents=True, exist_ok=True)
         atp = lt.add_torrent_params()
-        atp.ti = lt.torrent_info(with_announce(payload.torrent_bytes(), self.announce_url(self.leecher_account.passkey)))
+        atp.ti = lt.torrent_info(
+            with_announce(payload.torrent_bytes(), self.announce_url(self.leecher_account.passkey))
+        )
         atp.save_path = str(job.save_path)
         atp.flags = atp.flags & ~lt.torrent_flags.auto_managed & ~lt.torrent_flags.paused
         job.handle = self._session("leecher").add_torrent(atp)

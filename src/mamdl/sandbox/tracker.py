@@ -178,8 +178,15 @@ class Tracker:
                 self._baselines[bkey] = (uploaded, downloaded)
         free = self.state.is_free_for(account, entry.id, free=entry.free, fl_vip=entry.fl_vip)
         self.state.record_announce(
-            account, entry.id, info_hash, uploaded_delta=up_delta, downloaded_delta=down_delta,
-            left=left, event=event, free=free, now=now,
+            account,
+            entry.id,
+            info_hash,
+            uploaded_delta=up_delta,
+            downloaded_delta=down_delta,
+            left=left,
+            event=event,
+            free=free,
+            now=now,
         )
 
         with self._lock:
@@ -191,8 +198,9 @@ class Tracker:
             if event == "stopped":
                 swarm.pop(me, None)
             else:
-                swarm[me] = Peer(passkey=passkey, role=account.role, ip=ip, port=port, left=left,
-                                 last_seen=now, peer_id=peer_id)
+                swarm[me] = Peer(
+                    passkey=passkey, role=account.role, ip=ip, port=port, left=left, last_seen=now, peer_id=peer_id
+                )
             others = [p for k, p in swarm.items() if k != me]
             complete = sum(1 for p in swarm.values() if p.left == 0)
             incomplete = len(swarm) - complete

@@ -192,4 +192,3 @@ class Service(DownloadsMixin, HealthMixin):
             wedge_used=wedge,
             wedge_reason=wedge_reason,
         )
-

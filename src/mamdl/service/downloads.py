@@ -158,8 +158,11 @@ class DownloadsMixin:
         tf = load_torrent(path)
         if tf.private and not force:
             user = self._fresh_user_for_guard()
-            d = unsatisfied_room(user.snatch_summary, pending=self._started_since(self._user_fetched_at),
-                                 reserve=self.settings.unsat_reserve)
+            d = unsatisfied_room(
+                user.snatch_summary,
+                pending=self._started_since(self._user_fetched_at),
+                reserve=self.settings.unsat_reserve,
+            )
             if not d.allowed:
                 raise GuardRefused(d.reason)
         save = (dest or self.settings.effective_download_dir).expanduser()
@@ -212,7 +215,12 @@ class DownloadsMixin:
     def resume(self, info_hash: str, *, force: bool = False) -> TorrentStatus:
         h = self.resolve_hash(info_hash)
         current = [s for s in self.status() if s.info_hash == h]
-        if current and current[0].state in ("queued", "paused", "finished", "error") and current[0].progress < 1 and not force:
+        if (
+            current
+            and current[0].state in ("queued", "paused", "finished", "error")
+            and current[0].progress < 1
+            and not force
+        ):
             user = self._fresh_user_for_guard()
             d = unsatisfied_room(user.snatch_summary, pending=0, reserve=0, already_snatched=True)
             if not d.allowed:

@@ -113,7 +113,9 @@ def removal_decision(
             "override.",
         )
     if summary is None:
-        return Decision(False, "MAM's snatch summary is unavailable, so mamdl cannot confirm MAM agrees; use --force to override.")
+        return Decision(
+            False, "MAM's snatch summary is unavailable, so mamdl cannot confirm MAM agrees; use --force to override."
+        )
     # Undercounting here only makes the check stricter, which is the safe direction.
     locally_unsatisfied = sum(1 for t in others if t.info_hash != target.info_hash and not t.locally_satisfied())
     mam_unsatisfied = summary.unsatisfied

@@ -106,8 +106,12 @@ class HealthMixin:
             if stat.S_IMODE(state.stat().st_mode) & 0o002:
                 problems.append(f"{state} is world-writable")
         if problems:
-            return Check(name="files", status="fail", detail="; ".join(problems),
-                         fix="chmod 600 the files that hold secrets, chmod 700 the state folder")
+            return Check(
+                name="files",
+                status="fail",
+                detail="; ".join(problems),
+                fix="chmod 600 the files that hold secrets, chmod 700 the state folder",
+            )
         return Check(name="files", status="ok", detail=f"state in {state}; secrets files are private")
 
     def _check_session(self) -> list[Check]:
@@ -118,8 +122,10 @@ class HealthMixin:
             rotated = self.client.session.current().rotations
             fix = "Create a new mam_id on MAM (Preferences -> Security) and run `mam config init`."
             if rotated:
-                fix += (" The cookie had rotated here before: if another tool uses the same session, each "
-                        "rotation invalidates the other's copy. Give mamdl a session of its own.")
+                fix += (
+                    " The cookie had rotated here before: if another tool uses the same session, each "
+                    "rotation invalidates the other's copy. Give mamdl a session of its own."
+                )
             return [Check(name="session", status="fail", detail=str(exc), fix=fix)]
         except MamdlError as exc:
             return [Check(name="session", status="fail", detail=str(exc), fix="Check the network and MAM_BASE_URL.")]
@@ -133,8 +139,14 @@ class HealthMixin:
         if skew is None:
             out.append(Check(name="clock", status="warn", detail="MAM's answer had no Date header to compare with"))
         elif abs(skew) > 60:
-            out.append(Check(name="clock", status="warn", detail=f"this clock is {skew:+.0f} s off MAM's",
-                             fix="Enable NTP (timedatectl set-ntp true); seeding clocks must not run ahead of MAM's."))
+            out.append(
+                Check(
+                    name="clock",
+                    status="warn",
+                    detail=f"this clock is {skew:+.0f} s off MAM's",
+                    fix="Enable NTP (timedatectl set-ntp true); seeding clocks must not run ahead of MAM's.",
+                )
+            )
         else:
             out.append(Check(name="clock", status="ok", detail=f"within {abs(skew):.0f} s of MAM's"))
         try:
@@ -142,9 +154,14 @@ class HealthMixin:
             s = user.snatch_summary
             if s and s.unsat_limit:
                 status = "warn" if s.unsatisfied >= s.unsat_limit - self.settings.unsat_reserve else "ok"
-                out.append(Check(name="unsatisfied", status=status,
-                                 detail=f"{s.unsatisfied} of {s.unsat_limit} unsatisfied, {s.hit_and_runs} hit-and-run(s)",
-                                 fix="Seed to 72 h before downloading more." if status == "warn" else ""))
+                out.append(
+                    Check(
+                        name="unsatisfied",
+                        status=status,
+                        detail=f"{s.unsatisfied} of {s.unsat_limit} unsatisfied, {s.hit_and_runs} hit-and-run(s)",
+                        fix="Seed to 72 h before downloading more." if status == "warn" else "",
+                    )
+                )
         except MamdlError as exc:
             out.append(Check(name="unsatisfied", status="warn", detail=str(exc)))
         return out
@@ -165,18 +182,30 @@ class HealthMixin:
         port = int(port_s or 0)
         holder = self.engine_holder()
         if port == 0:
-            return Check(name="listen port", status="ok",
-                         detail=f"libtorrent picks a free port on {host or '0.0.0.0'}" + (f"; engine: {holder}" if holder else ""))
+            return Check(
+                name="listen port",
+                status="ok",
+                detail=f"libtorrent picks a free port on {host or '0.0.0.0'}"
+                + (f"; engine: {holder}" if holder else ""),
+            )
         with socket.socket() as s:
             s.settimeout(2)
             if s.connect_ex(("127.0.0.1", port)) == 0:
-                return Check(name="listen port", status="ok", detail=f"something answers on 127.0.0.1:{port}"
-                             + (f" ({holder})" if holder else ""))
+                return Check(
+                    name="listen port",
+                    status="ok",
+                    detail=f"something answers on 127.0.0.1:{port}" + (f" ({holder})" if holder else ""),
+                )
         try:
             with socket.socket() as s:
                 s.bind(("127.0.0.1", port))
         except OSError as exc:
-            return Check(name="listen port", status="fail", detail=f"port {port} cannot be used: {exc.strerror}",
-                         fix="Choose another listen_interfaces port in the config.")
-        return Check(name="listen port", status="ok", detail=f"port {port} is free on loopback; the engine can listen there")
-
+            return Check(
+                name="listen port",
+                status="fail",
+                detail=f"port {port} cannot be used: {exc.strerror}",
+                fix="Choose another listen_interfaces port in the config.",
+            )
+        return Check(
+            name="listen port", status="ok", detail=f"port {port} is free on loopback; the engine can listen there"
+        )

@@ -50,8 +50,9 @@ class ResultRow(BaseModel):
     found_by: list[str] = Field(default_factory=list)
 
     @classmethod
-    def build(cls, r: SearchResult, *, score: float = 0.0, confidence: float = 0.0,
-              found_by: list[str] | None = None) -> ResultRow:
+    def build(
+        cls, r: SearchResult, *, score: float = 0.0, confidence: float = 0.0, found_by: list[str] | None = None
+    ) -> ResultRow:
         return cls(
             id=r.id,
             title=r.title,
