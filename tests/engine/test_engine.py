@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mamdl.engine import EngineRemote, SeedGoal, TorrentState, read_status, stop_finished
+from mamdl.engine import EngineRemote, SeedGoal, TorrentState, read_status, torrents_to_stop
 from mamdl.engine.store import Store, db_path
 from mamdl.errors import EngineError, TorrentError
 from tests.engine.conftest import loopback_config
@@ -117,11 +117,12 @@ def test_pause_resume_and_states(engine, payload: Payload, seeders, tmp_path: Pa
 
     # The seeding policy: goals met → FINISHED (paused, data kept).
     engine.set_goal(h, SeedGoal(ratio=0, seed_seconds=0))
-    assert stop_finished(engine) == [h]
+    assert torrents_to_stop(engine.snapshots()) == [h]  # what `Service.stop_satisfied` asks
+    engine.finish(h)
     snap = engine.snapshot(h)
     assert snap.state == TorrentState.FINISHED and snap.goal_met
     verify_files(tmp_path / "dl", payload)
-    assert stop_finished(engine) == []
+    assert torrents_to_stop(engine.snapshots()) == []
     assert engine.resume(h).state in (TorrentState.QUEUED, TorrentState.CHECKING, TorrentState.SEEDING)
     engine.wait(h, lambda s: s.state == TorrentState.SEEDING, timeout=10)
 
@@ -279,7 +280,8 @@ def test_seeding_accounting_and_policy(make_engine, payload: Payload, tmp_path: 
     assert snap.downloaded == 0 and snap.ratio >= 1.0 and snap.ratio_goal_met
     snap = eng.wait(h, lambda s: s.goal_met, timeout=10)  # nobody connected now: an idle seed
     assert snap.seed_time_goal_met and snap.seeding_seconds >= 3
-    assert stop_finished(eng) == [h]
+    assert torrents_to_stop(eng.snapshots()) == [h]  # what `Service.stop_satisfied` asks
+    eng.finish(h)
     stopped = eng.snapshot(h)
     assert stopped.state == TorrentState.FINISHED
     time.sleep(1.5)

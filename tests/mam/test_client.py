@@ -24,11 +24,6 @@ def test_search_parses_rows_and_zero_results(client, sandbox_env):
     assert client.search(SearchRequest(text="zzqqxxnothing")).results == []
 
 
-def test_search_pages_follows_start_number(client):
-    rows = list(client.search_pages(SearchRequest(text="", per_page=5), max_results=12))
-    assert len(rows) == 12 and len({r.id for r in rows}) == 12
-
-
 def test_user_details_with_snatch_summary(client):
     user = client.user()
     assert user.username and user.snatch_summary is not None

@@ -13,7 +13,7 @@ from mamdl.engine.lock import LockHolder, live_holder
 from mamdl.engine.models import MAM_MIN_SEED_SECONDS, EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
 from mamdl.engine.remote import EngineRemote, read_status
 from mamdl.engine.savedir import check_save_dir
-from mamdl.engine.seeding import goals_met, stop_finished, torrents_to_stop
+from mamdl.engine.seeding import goals_met, torrents_to_stop
 from mamdl.engine.settings import EngineConfig
 from mamdl.engine.store import Store
 from mamdl.engine.torrentfile import TorrentFile, load_torrent, parse_torrent, redact_announce
@@ -41,7 +41,6 @@ __all__ = [
     "parse_torrent",
     "read_status",
     "redact_announce",
-    "stop_finished",
     "torrents_to_stop",
 ]
 

@@ -130,20 +130,10 @@ class TorrentSnapshot(BaseModel):
 
 @dataclass(frozen=True)
 class EngineEvent:
-    """Something happened to a torrent; `kind` is one of EVENT_KINDS."""
+    """Something happened to a torrent (`kind`: added, progress, state, finished, hash_failed,
+    error or removed)."""
 
     kind: str
     info_hash: str
     message: str = ""
     snapshot: TorrentSnapshot | None = None
-
-
-EVENT_KINDS = (
-    "added",
-    "progress",
-    "state",
-    "finished",
-    "hash_failed",
-    "error",
-    "removed",
-)

@@ -8,12 +8,8 @@ Stopping means FINISHED: paused and kept on disk, never deleted.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from mamdl.engine.models import SeedGoal, TorrentSnapshot, TorrentState
-
-if TYPE_CHECKING:
-    from mamdl.engine.engine import Engine
 
 
 def ratio_of(uploaded: int, downloaded: int, total_size: int) -> float:
@@ -38,17 +34,3 @@ def goals_met(snapshot: TorrentSnapshot) -> bool:
 def torrents_to_stop(snapshots: Iterable[TorrentSnapshot]) -> list[str]:
     """Info-hashes of complete, seeding torrents whose goals are all met locally."""
     return [s.info_hash for s in snapshots if s.state == TorrentState.SEEDING and s.progress >= 1.0 and goals_met(s)]
-
-
-def stop_finished(engine: Engine, *, only: Iterable[str] | None = None) -> list[str]:
-    """Move every torrent whose goals are met to FINISHED (paused, data kept); return their hashes.
-
-    `only` restricts the candidates (e.g. to the ones MAM also counts as satisfied)."""
-    allowed = set(only) if only is not None else None
-    stopped: list[str] = []
-    for h in torrents_to_stop(engine.snapshots()):
-        if allowed is not None and h not in allowed:
-            continue
-        engine.finish(h)
-        stopped.append(h)
-    return stopped

@@ -85,9 +85,6 @@ CREATE INDEX IF NOT EXISTS commands_pending ON commands(status, id);
 COMMAND_ACTIONS = frozenset({"add", "pause", "resume", "remove", "finish", "set_goal", "set_limits"})
 """What another process may ask the engine owner to do (see `Engine._run_command`)."""
 
-LIVE_FIELDS = ("download_rate", "upload_rate", "peers", "seeds", "eta_seconds")
-"""Snapshot fields that mean nothing once the engine that wrote them is gone."""
-
 
 @dataclass
 class TorrentRecord:

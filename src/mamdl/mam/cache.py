@@ -39,8 +39,5 @@ class Cache:
             (key, json.dumps(value), time.time()),
         )
 
-    def delete(self, key: str) -> None:
-        self._db.execute("DELETE FROM cache WHERE key = ?", (key,))
-
     def close(self) -> None:
         self._db.close()

@@ -13,7 +13,6 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -44,7 +43,6 @@ CHECK_COOKIE_PATH = "/json/checkCookie.php"
 DOWNLOAD_PATH = "/tor/download.php"
 SEEDBOX_PATH = "/json/dynamicSeedbox.php"
 NOTHING_RETURNED = "Nothing returned, out of"
-MAX_PAGE = 100
 
 
 class _Retry(Exception):
@@ -111,19 +109,6 @@ class MamClient:
             total=_int(data.get("total"), len(results)),
             found=_int(found, len(results)),
         )
-
-    def search_pages(self, request: SearchRequest, *, max_results: int = 200) -> Iterator[SearchResult]:
-        """Every row of a query, page by page, up to `max_results` (MAM stops near 200 anyway)."""
-        start = request.start
-        seen = 0
-        while seen < max_results:
-            per_page = min(MAX_PAGE, max(5, max_results - seen))
-            page = self.search(request.model_copy(update={"start": start, "per_page": per_page}))
-            yield from page.results[: max_results - seen]
-            seen += len(page.results)
-            start += len(page.results)
-            if not page.results or len(page.results) < per_page or start >= page.found:
-                return
 
     def user(self, *, snatch_summary: bool = True) -> UserInfo:
         params = {"snatch_summary": "1"} if snatch_summary else None

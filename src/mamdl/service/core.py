@@ -8,7 +8,6 @@ stay fast and never touch the network.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mamdl.config import Settings, load_settings
@@ -89,7 +88,7 @@ class Service(DownloadsMixin, HealthMixin):
     def search(self, spec: SearchSpec, *, limit: int = 25, budget: int = 4) -> SearchOutcome:
         """Search MAM for what the person meant, broadening when MAM's strict search misses,
         and rank the merged results best first."""
-        from mamdl.ranking import api as ranking
+        from mamdl import ranking
 
         if spec.is_empty():
             raise ValueError("Give at least one of title, author, narrator, series or text.")
@@ -166,7 +165,6 @@ class Service(DownloadsMixin, HealthMixin):
         result: SearchResult | None = None,
         wedge: bool = False,
         wedge_reason: str = "",
-        on_step: Callable[[str], None] | None = None,
     ) -> FetchResult:
         """Download the `.torrent` to `torrents/<id>_<safe title>.torrent`, atomically, mode 0600
         (it holds the passkey). An identical existing file is left alone."""
