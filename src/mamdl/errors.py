@@ -14,6 +14,15 @@ class MamdlError(Exception):
     exit_code = 1
 
 
+class UsageError(MamdlError):
+    """The person asked for something that makes no sense (a bad option value, an empty search).
+
+    The only channel for user mistakes: fronts show it as a usage error (exit code 2). A bare
+    `ValueError` is a bug and reaches the user as an internal error with its trace in the log."""
+
+    exit_code = 2
+
+
 class ConfigError(MamdlError):
     """The configuration is missing something or holds an invalid value."""
 

@@ -46,7 +46,7 @@ class SearchOut(BaseModel):
 def _as_tool_error(exc: Exception, name: str) -> ToolError:
     if isinstance(exc, ToolError):
         return exc
-    if isinstance(exc, (MamdlError, ValueError)):
+    if isinstance(exc, MamdlError):
         return ToolError(redact(str(exc)))
     log.error("tool %s failed", name, exc_info=True)
     return ToolError(f"internal error ({type(exc).__name__}); see the mamdl log")

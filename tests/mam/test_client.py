@@ -52,6 +52,17 @@ def test_429_is_retried_honouring_retry_after(client, sandbox):
     assert [r["status"] for r in sandbox.requests()] == [429, 429, 200]
 
 
+@pytest.mark.parametrize("header", ["soon", "Wed, 99 Foo 2020 25:61:00 GMT", "Mon, 01 Jan 2024 00:00:00"])
+def test_odd_retry_after_header_is_survived(client, sandbox, header):
+    """A Retry-After that is neither seconds nor a valid HTTP-date (or a date in the past, without
+    a zone) is ignored and our own backoff applies. Sabotage caught: calling
+    `parsedate_to_datetime` unguarded raises ValueError out of `search` (a bug, not the user's)."""
+    sandbox.add_fault("status", status=429, count=1, retry_after=header)
+    sandbox.clear_requests()
+    assert client.search(SearchRequest(text="dune")).results
+    assert [r["status"] for r in sandbox.requests()] == [429, 200]
+
+
 def test_persistent_429_is_a_clear_error(sandbox_env, monkeypatch):
     monkeypatch.setenv("MAMDL_MAX_ATTEMPTS", "2")
     sandbox_env.add_fault("status", status=429, count=-1, retry_after=0.1)

@@ -8,6 +8,7 @@ import typer
 
 from mamdl.cli import app
 from mamdl.cli.common import console, emit_json, handle_errors, make_service
+from mamdl.errors import UsageError
 
 config_app = typer.Typer(help="Show or write the configuration (the cookie is never shown).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -59,7 +60,7 @@ def config_init(
 
     cookie = typer.prompt("mam_id cookie (from MAM Preferences -> Security)", hide_input=True).strip()
     if len(cookie) < 10 or any(c.isspace() for c in cookie):
-        raise ValueError("That does not look like a mam_id cookie (too short, or has spaces).")
+        raise UsageError("That does not look like a mam_id cookie (too short, or has spaces).")
     path = write_config(
         {"mam_id": cookie, "base_url": base_url, "download_dir": download_dir}, Paths.resolve().config_file
     )

@@ -76,8 +76,6 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(130) from None
         except MamdlError as exc:
             _fail(redact(str(exc)), type(exc).__name__, exc.exit_code, as_json)
-        except ValueError as exc:  # bad arguments caught by the service
-            _fail(redact(str(exc)), "UsageError", 2, as_json)
         except Exception as exc:
             log.error("internal error in %s", fn.__name__, exc_info=True)
             _fail(

@@ -10,6 +10,7 @@ import typer
 
 from mamdl.cli import app
 from mamdl.cli.common import EXIT_NOT_CONFIDENT, console, emit_json, handle_errors, make_service
+from mamdl.errors import UsageError
 
 PAGE = 10
 
@@ -40,7 +41,7 @@ def search_cmd(
     from mamdl.service import SearchSpec
 
     if fmt is not None and fmt not in ("ebook", "audiobook", "any"):
-        raise ValueError("--format must be ebook, audiobook or any")
+        raise UsageError("--format must be ebook, audiobook or any")
     spec = SearchSpec(
         title=title or "",
         author=author or "",

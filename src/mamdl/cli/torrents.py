@@ -10,6 +10,7 @@ import typer
 
 from mamdl.cli import app
 from mamdl.cli.common import console, emit_json, handle_errors, make_service
+from mamdl.errors import UsageError
 
 ACTIVE = {"queued", "checking", "downloading"}
 
@@ -35,7 +36,7 @@ def get_cmd(
 ) -> None:
     """Fetch a .torrent and, with --download, download it; with --seed, seed it afterwards."""
     if wedge is not None and wedge not in ("never", "auto", "always"):
-        raise ValueError("--wedge must be never, auto or always")
+        raise UsageError("--wedge must be never, auto or always")
     with make_service() as svc:
         goal = svc.default_goal(ratio, seed_hours)
         result = svc.get(torrent_id, download=download or seed, goal=goal, dest=to, wedge=wedge, force=force)

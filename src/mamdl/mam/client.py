@@ -8,6 +8,7 @@ holds the cookie.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json
 import logging
@@ -315,10 +316,15 @@ def _retry_after(resp: httpx2.Response) -> float | None:
     try:
         return max(0.0, float(raw))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        pass
+    try:  # the other form HTTP allows: an HTTP-date
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):  # neither: ignore the header, our own backoff applies
+        log.warning("ignoring a Retry-After header that is neither seconds nor a date: %r", raw[:40])
+        return None
+    if parsed.tzinfo is None:  # RFC 9110 dates are GMT
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def _int(value: Any, default: int) -> int:

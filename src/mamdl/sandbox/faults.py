@@ -34,7 +34,8 @@ class Fault:
     count: int = 1
     path: str | None = None
     status: int = 503
-    retry_after: float | None = None
+    retry_after: float | str | None = None
+    """Seconds, or the header's raw text (an HTTP-date, or garbage a broken proxy might send)."""
     delay: float = 0.0
     body: str | None = None
     n: int = 0
@@ -48,6 +49,17 @@ class Fault:
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def _retry_after(value: Any) -> float | str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return "".join(c for c in value if c.isprintable())[:100]  # never a control character in a header
+    return float(value)
 
 
 def parse_fault(spec: dict[str, Any]) -> Fault:
@@ -66,7 +78,7 @@ def parse_fault(spec: dict[str, Any]) -> Fault:
             count=int(spec.get("count", 1)),
             path=str(spec["path"]) if spec.get("path") else None,
             status=int(spec.get("status", 503)),
-            retry_after=float(spec["retry_after"]) if spec.get("retry_after") is not None else None,
+            retry_after=_retry_after(spec.get("retry_after")),
             delay=float(spec.get("delay", 0.0)),
             body=str(spec["body"]) if spec.get("body") is not None else None,
             n=int(spec.get("n", 0)),

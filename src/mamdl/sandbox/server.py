@@ -259,7 +259,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if fault.kind == "status":
             headers = {}
             if fault.retry_after is not None:
-                headers["Retry-After"] = f"{fault.retry_after:g}"
+                ra = fault.retry_after
+                headers["Retry-After"] = ra if isinstance(ra, str) else f"{ra:g}"
             body = fault.body if fault.body is not None else _status_body(fault.status)
             self._send(fault.status, body.encode(), "text/html; charset=utf-8", headers)
             return True

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from mamdl.config import Settings, load_settings
-from mamdl.errors import NotFound
+from mamdl.errors import NotFound, UsageError
 from mamdl.fsutil import atomic_write, safe_filename
 from mamdl.mam.models import SearchField, SearchRequest, SearchResult, SearchType, UserInfo
 from mamdl.service.downloads import DownloadsMixin
@@ -91,7 +91,7 @@ class Service(DownloadsMixin, HealthMixin):
         from mamdl import ranking
 
         if spec.is_empty():
-            raise ValueError("Give at least one of title, author, narrator, series or text.")
+            raise UsageError("Give at least one of title, author, narrator, series or text.")
         fmt = spec.format or self.settings.format
         prefs = ranking.Prefs(
             format=fmt,

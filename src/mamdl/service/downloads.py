@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mamdl.errors import EngineError, GuardRefused
+from mamdl.errors import EngineError, GuardRefused, UsageError
 from mamdl.service.guards import LocalSeed, removal_decision, unsatisfied_room, wedge_decision
 from mamdl.service.models import FetchResult, GetResult, TorrentStatus
 
@@ -229,6 +229,8 @@ class DownloadsMixin:
         return TorrentStatus.from_snapshot(snap)
 
     def set_goal(self, info_hash: str, *, ratio: float | None = None, hours: float | None = None) -> TorrentStatus:
+        if (ratio is not None and ratio < 0) or (hours is not None and hours < 0):
+            raise UsageError("A seeding goal can't be negative (ratio and hours are 0 or more).")
         h = self.resolve_hash(info_hash)
         cur = [s for s in self.status() if s.info_hash == h][0]
         from mamdl.engine import SeedGoal
