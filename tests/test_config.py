@@ -50,3 +50,13 @@ def test_paths_live_under_home(isolated_home):
     p = load_settings().paths
     for sub in (p.cache_db, p.torrents_dir, p.engine_db, p.logs_dir, p.default_download_dir, p.session_file):
         assert isolated_home in sub.parents
+
+
+def test_paths_are_resolved_once(isolated_home, monkeypatch, tmp_path):
+    """Sabotage caught: `Settings.paths` calling `Paths.resolve()` on every access again, so a
+    change of MAMDL_HOME moves one Service's files half-way through its life."""
+    settings = load_settings()
+    first = settings.paths
+    monkeypatch.setenv("MAMDL_HOME", str(tmp_path / "elsewhere"))
+    assert settings.paths is first and settings.paths.state_dir == isolated_home.resolve()
+    assert load_settings().paths.state_dir == (tmp_path / "elsewhere").resolve()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +27,11 @@ from mamdl.errors import ConfigError
 REAL_MAM = "https://www.myanonamouse.net"
 REAL_SEEDBOX = "https://t.myanonamouse.net"
 MAM_HNR_SECONDS = 72 * 3600
+ENGINE_DB_NAME = "engine.db"
+"""The engine's SQLite state (torrents, resume data, command queue) inside the state folder."""
+DEFAULT_LISTEN_INTERFACES = "0.0.0.0:0"
+"""libtorrent's listen string unless configured: every interface, a free port libtorrent picks
+(MAM's tracker is told the port in each announce; 6881-6889 are often blocked by ISPs)."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class Paths:
 
     @property
     def engine_db(self) -> Path:
-        return self.state_dir / "engine.db"
+        return self.state_dir / ENGINE_DB_NAME
 
     @property
     def logs_dir(self) -> Path:
@@ -111,7 +116,7 @@ class Settings(BaseSettings):
     download_dir: Path | None = None
     seed_ratio: float = Field(default=1.0, ge=0)
     seed_hours: float = Field(default=MAM_HNR_SECONDS / 3600, ge=0)
-    listen_interfaces: str = "0.0.0.0:0"
+    listen_interfaces: str = DEFAULT_LISTEN_INTERFACES
     enable_utp: bool = True
     resume_save_interval: float = Field(default=30.0, gt=0)
 
@@ -138,9 +143,16 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
     # --- derived ------------------------------------------------------------------------------------
+    _paths: Paths = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Resolved once, with the rest of the settings: a later change to MAMDL_HOME (a test, a
+        # library user) must not move one Service's files half-way through its life.
+        self._paths = Paths.resolve()
+
     @property
     def paths(self) -> Paths:
-        return Paths.resolve()
+        return self._paths
 
     @property
     def is_loopback(self) -> bool:

@@ -94,7 +94,7 @@ def test_private_tracker_defaults() -> None:
     assert s["enable_upnp"] is False
     assert s["enable_natpmp"] is False
     assert s["ssrf_mitigation"] is True
-    assert s["listen_interfaces"] == "0.0.0.0:6881"
+    assert s["listen_interfaces"] == "0.0.0.0:0"
     assert s["active_seeds"] == -1  # seeds are never queued: a stopped seed risks a hit-and-run
     assert s["user_agent"].startswith("mamdl/") and "libtorrent/2." in s["user_agent"]
     assert (

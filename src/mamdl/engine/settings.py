@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mamdl import __version__
+from mamdl.config import DEFAULT_LISTEN_INTERFACES
 
 if TYPE_CHECKING:
     import libtorrent as lt
@@ -79,9 +80,9 @@ class EngineConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    listen_port: int = Field(6881, ge=0, le=65535)
-    listen_interfaces: str | None = None
-    """libtorrent's `listen_interfaces` string; overrides `listen_port` (e.g. `127.0.0.1:0` in tests)."""
+    listen_interfaces: str = DEFAULT_LISTEN_INTERFACES
+    """libtorrent's `listen_interfaces` string (`127.0.0.1:0` in tests); the same default as mamdl's
+    `listen_interfaces` setting, so the engine a library user builds is the one `mam` runs."""
     enable_dht: bool = False
     enable_lsd: bool = False
     enable_upnp: bool = False
@@ -139,9 +140,6 @@ class EngineConfig(BaseModel):
         base.update(overrides)
         return cls(**base)
 
-    def listen_string(self) -> str:
-        return self.listen_interfaces or f"0.0.0.0:{self.listen_port}"
-
     def disk_io_constructor(self) -> str:
         return DISK_IO_CONSTRUCTORS[self.disk_io]
 
@@ -149,7 +147,7 @@ class EngineConfig(BaseModel):
 def session_settings(config: EngineConfig) -> dict[str, Any]:
     """libtorrent settings (a plain dict for `session_params` / `apply_settings`) from the config."""
     return {
-        "listen_interfaces": config.listen_string(),
+        "listen_interfaces": config.listen_interfaces,
         "enable_dht": config.enable_dht,
         "enable_lsd": config.enable_lsd,
         "enable_upnp": config.enable_upnp,

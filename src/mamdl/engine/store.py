@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from mamdl.config import ENGINE_DB_NAME
 from mamdl.engine.models import SeedGoal, TorrentSnapshot, TorrentState
 from mamdl.engine.seeding import goal_flags, ratio_of
 from mamdl.errors import EngineError
 
-DB_NAME = "engine.db"
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -175,7 +175,7 @@ class Command:
 
 
 def db_path(state_dir: Path) -> Path:
-    return Path(state_dir) / DB_NAME
+    return Path(state_dir) / ENGINE_DB_NAME
 
 
 class Store:
