@@ -181,6 +181,6 @@ def session_params(config: EngineConfig) -> lt.session_params:
     """Full `session_params`: settings plus the disk I/O backend (which cannot change later)."""
     import libtorrent as lt
 
-    params = lt.session_params(session_settings(config))
+    params = lt.session_params(session_settings(config))  # type: ignore[call-overload]  # a dict works; stubs omit it
     params.disk_io_constructor = config.disk_io_constructor()
     return params

@@ -187,7 +187,8 @@ class Sandbox:
         stopper.start()
         time.sleep(0.001)  # let shutdown() raise its flag first
         try:
-            socket.create_connection(server.server_address[:2], timeout=0.5).close()
+            host, port = server.server_address[:2]
+            socket.create_connection((str(host), int(port)), timeout=0.5).close()
         except OSError:
             pass
         stopper.join(timeout=5)

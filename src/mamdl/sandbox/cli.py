@@ -69,7 +69,7 @@ def serve(
         payload_scale=payload_scale,
         **options,
     )
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda *_: stop.set())
@@ -87,8 +87,8 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         sandbox.close()
         print("mamdl sandbox: stopped", file=err, flush=True)
 

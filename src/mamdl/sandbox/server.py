@@ -39,15 +39,16 @@ import threading
 import time
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from mamdl.sandbox.faults import FaultError
+from mamdl.sandbox.catalogue import Catalogue
+from mamdl.sandbox.cookies import SessionCookies
+from mamdl.sandbox.faults import Fault, FaultBook, FaultError
+from mamdl.sandbox.payloads import PayloadStore
 from mamdl.sandbox.search import NOTHING_RETURNED, SearchQuery, SearchRefused, UserView, parse_bracketed, run_search
-from mamdl.sandbox.tracker import parse_announce_query
-
-if TYPE_CHECKING:
-    from mamdl.sandbox.app import Sandbox
+from mamdl.sandbox.state import AccountState, Timing
+from mamdl.sandbox.tracker import Tracker, parse_announce_query
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +77,43 @@ LOGIN_PAGE = """<!DOCTYPE html>
 SANDBOX_AS = (64496, "SANDBOX-AS Loopback Networks (documentation ASN)")
 
 
+class Site(Protocol):
+    """What the HTTP front needs from the sandbox (`mamdl.sandbox.app.Sandbox` is the one site):
+    a protocol, so that `app` imports `server` and not the other way round."""
+
+    catalogue: Catalogue
+    cookies: SessionCookies
+    faults: FaultBook
+    state: AccountState
+    store: PayloadStore
+    sizes: dict[int, int]
+    timing: Timing
+    tracker: Tracker
+
+    @property
+    def mam_id(self) -> str: ...
+    def log_request(self, t: float, path: str, method: str, status: int) -> None: ...
+    def requests(self, *, include_announces: bool = True) -> list[dict[str, Any]]: ...
+    def clear_requests(self) -> None: ...
+    def add_fault(self, spec: dict[str, Any] | str | None = None, /, **kwargs: Any) -> Fault: ...
+    def clear_faults(self) -> None: ...
+    def new_session(self, value: str | None = None) -> str: ...
+    def reset(self) -> None: ...
+    def set_user(self, **values: Any) -> None: ...
+    def configure(self, **values: Any) -> None: ...
+    def add_snatch(self, tid: int, **kwargs: Any) -> None: ...
+    def state_snapshot(self) -> dict[str, Any]: ...
+    def torrent_bytes(self, tid: int, *, passkey: str | None = None) -> bytes: ...
+    def payload_info(self, tid: int) -> dict[str, Any]: ...
+    def info(self) -> dict[str, Any]: ...
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, sandbox: Sandbox, port: int) -> None:
+    def __init__(self, sandbox: Site, port: int) -> None:
         self.sandbox = sandbox
         super().__init__(("127.0.0.1", port), SandboxHandler)
 
@@ -117,7 +149,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._dispatch("HEAD")
 
     @property
-    def sb(self) -> Sandbox:
+    def sb(self) -> Site:
         return self.server.sandbox
 
     def _dispatch(self, method: str) -> None:

@@ -131,7 +131,7 @@ class Swarm:
                     # and connections from ever-new source ports would slip past that ban.
                     settings["connection_speed"] = 0
                     settings["min_reconnect_time"] = 3600
-                ses = lt.session(settings)
+                ses = lt.session(settings)  # type: ignore[call-overload]  # the bindings take a dict; the stubs omit it
                 if role == "leecher" and self.leecher_rate_limit:
                     ses.apply_settings({"download_rate_limit": self.leecher_rate_limit})
                 if role == "seeder" and self.seeder_rate_limit:
