@@ -263,7 +263,7 @@ class SearchPage(BaseModel):
 
 
 class SearchField(StrEnum):
-    title = "title"
+    title = "title"  # type: ignore[assignment]  # MAM's name for the field; shadows str.title, harmlessly
     author = "author"
     narrator = "narrator"
     series = "series"
@@ -383,7 +383,8 @@ class SnatchSummary(BaseModel):
             bucket = data.get(key)
             return parse_int(bucket.get("count")) if isinstance(bucket, dict) else parse_int(bucket)
 
-        unsat = data.get("unsat") if isinstance(data.get("unsat"), dict) else {}
+        raw_unsat = data.get("unsat")
+        unsat = raw_unsat if isinstance(raw_unsat, dict) else {}
         return cls(
             leeching=count("leeching"),
             seeding_satisfied=count("sSat"),

@@ -10,13 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from mamdl.config import Settings, load_settings
-from mamdl.errors import NotFound, UsageError
-from mamdl.fsutil import atomic_write, safe_filename
-from mamdl.mam.models import SearchField, SearchRequest, SearchResult, SearchType, UserInfo
+from mamdl.errors import UsageError
+from mamdl.mam.models import SearchField, SearchRequest, SearchResult, SearchType
 from mamdl.service.downloads import DownloadsMixin
 from mamdl.service.health import HealthMixin
-from mamdl.service.models import FetchResult, ResultRow, SearchOutcome, SentQuery, UserStats
+from mamdl.service.models import ResultRow, SearchOutcome, SentQuery
 
 log = logging.getLogger(__name__)
 
@@ -44,44 +42,13 @@ class SearchSpec:
         return not any(s.strip() for s in (self.title, self.author, self.narrator, self.series, self.text))
 
 
-class Service(DownloadsMixin, HealthMixin):
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or load_settings()
-        self._client = None
-        self._cache = None
-
-    # ------------------------------------------------------------------ lazily built parts
-
-    @property
-    def client(self):
-        if self._client is None:
-            from mamdl.mam.client import MamClient
-
-            self._client = MamClient(self.settings)
-        return self._client
-
-    @property
-    def cache(self):
-        if self._cache is None:
-            from mamdl.mam.cache import Cache
-
-            self._cache = Cache(self.settings.paths.cache_db)
-        return self._cache
+class Service(HealthMixin, DownloadsMixin):
+    """Search, get, seed and check: `ServiceBase` owns the settings, client and cache;
+    `DownloadsMixin` the engine; `HealthMixin` the session checks (it needs both)."""
 
     def close(self) -> None:
         self.close_engine()
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
-
-    def __enter__(self) -> Service:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
 
     # ------------------------------------------------------------------ search
 
@@ -103,7 +70,7 @@ class Service(DownloadsMixin, HealthMixin):
                 if fmt == "ebook"
                 else [*self.settings.ebook_filetypes, *self.settings.audiobook_filetypes]
             ),
-            languages=spec.languages or self.settings.languages,
+            languages=tuple(spec.languages or self.settings.languages),
         )
         query = ranking.Query(
             title=spec.title, author=spec.author, narrator=spec.narrator, series=spec.series, text=spec.text
@@ -129,64 +96,4 @@ class Service(DownloadsMixin, HealthMixin):
             confident=outcome.confident,
             queries_sent=[SentQuery(text=q.text, fields=list(q.fields), results=q.results) for q in outcome.queries],
             requests=outcome.requests,
-        )
-
-    def lookup(self, torrent_id: int) -> SearchResult:
-        """One torrent's search row, by id (for its title, `dl` hash and freeleech flags)."""
-        page = self.client.search(SearchRequest(torrent_id=torrent_id, fields=[SearchField.title], per_page=5))
-        for r in page.results:
-            if r.id == torrent_id:
-                return r
-        raise NotFound(f"MAM has no torrent with id {torrent_id}.")
-
-    # ------------------------------------------------------------------ account
-
-    def user_info(self, *, refresh: bool = False) -> tuple[UserInfo, bool, float]:
-        """(user, from_cache, age_seconds); cached for `cache_ttl_seconds` (24 h by default)."""
-        key = f"user:{self.settings.base_url}"
-        if not refresh:
-            hit = self.cache.get(key, self.settings.cache_ttl_seconds)
-            if hit is not None:
-                return UserInfo.model_validate(hit[0]), True, hit[1]
-        user = self.client.user(snatch_summary=True)
-        self.cache.put(key, user.model_dump(mode="json"))
-        return user, False, 0.0
-
-    def user(self, *, refresh: bool = False) -> UserStats:
-        user, cached, age = self.user_info(refresh=refresh)
-        return UserStats.build(user, cached=cached, age=age, reserve=self.settings.unsat_reserve)
-
-    # ------------------------------------------------------------------ .torrent files
-
-    def fetch(
-        self,
-        torrent_id: int,
-        *,
-        result: SearchResult | None = None,
-        wedge: bool = False,
-        wedge_reason: str = "",
-    ) -> FetchResult:
-        """Download the `.torrent` to `torrents/<id>_<safe title>.torrent`, atomically, mode 0600
-        (it holds the passkey). An identical existing file is left alone."""
-        from mamdl.engine.torrentfile import parse_torrent
-
-        if result is None:
-            result = self.lookup(torrent_id)
-        data = self.client.download_torrent(torrent_id, dl=result.dl, wedge=wedge)
-        meta = parse_torrent(data)  # refuses malformed or path-traversing torrents
-        title = result.title or meta.name
-        path = self.settings.paths.torrents_dir / f"{torrent_id}_{safe_filename(title, max_len=100)}.torrent"
-        skipped = path.exists() and path.read_bytes() == data
-        if not skipped:
-            atomic_write(path, data, mode=0o600)
-        return FetchResult(
-            torrent_id=torrent_id,
-            title=title,
-            path=str(path),
-            info_hash=meta.info_hash,
-            size_bytes=meta.total_size,
-            files=len(meta.files),
-            skipped=skipped,
-            wedge_used=wedge,
-            wedge_reason=wedge_reason,
         )

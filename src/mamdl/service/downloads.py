@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mamdl.errors import EngineError, GuardRefused, UsageError
+from mamdl.service.base import ServiceBase
 from mamdl.service.guards import LocalSeed, removal_decision, unsatisfied_room, wedge_decision
 from mamdl.service.models import FetchResult, GetResult, TorrentStatus
 
@@ -34,10 +35,10 @@ def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(listen_interfaces=settings.listen_interfaces, enable_utp=settings.enable_utp, **common)
 
 
-class DownloadsMixin:
-    """Mixed into `Service`; relies on its `settings`, `client`, `user_info`, `lookup`, `fetch`."""
+class DownloadsMixin(ServiceBase):
+    """The engine half of `Service`; builds on `ServiceBase`'s `settings`, `client`, `user_info`,
+    `lookup` and `fetch`."""
 
-    settings: Settings
     _engine: Any = None
     _owns_engine: bool = False
 

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from mamdl.errors import MamdlError, SessionExpired
+from mamdl.service.downloads import DownloadsMixin
 
 SEEDBOX_MIN_INTERVAL = 3600  # MAM allows one change an hour
 
@@ -37,8 +38,9 @@ class SeedboxOut(BaseModel):
     advice: str = ""
 
 
-class HealthMixin:
-    """Mixed into `Service`; uses its `settings`, `client`, `cache`, `user_info`."""
+class HealthMixin(DownloadsMixin):
+    """Session checks for `Service`: uses `ServiceBase`'s `settings`, `client`, `cache`,
+    `user_info`, and the engine half's `engine_holder` (who drives libtorrent now)."""
 
     # ------------------------------------------------------------------ seedbox IP
 
