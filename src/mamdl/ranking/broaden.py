@@ -67,8 +67,8 @@ def broadened_search(
         if ranked and (is_confident(ranked[0].confidence) or best_match(ranked) >= STRONG_MATCH):
             break
         planner.record(probe, overflowed=len(results) >= page_size)
-    for r in ranked:
-        r.found_by = found_by.get(r.result.id, [])
+    for item in ranked:
+        item.found_by = found_by.get(item.result.id, [])
     confidence = ranked[0].confidence if ranked else 0.0
     return SearchOutcome(
         ranked=ranked,

@@ -54,8 +54,8 @@ def _align(q: NormText, t: NormText, extra: frozenset[str], extra_credit: float)
     qt, tt = q.tokens, t.tokens
     covered = [0.0] * len(tt)
     credit = [0.0] * len(qt)
-    for pair, (i, j) in q.pairs.items():  # "da vinci" typed, "DaVinci" in the title
-        pos = t.index.get(pair)
+    for joined, (i, j) in q.pairs.items():  # "da vinci" typed, "DaVinci" in the title
+        pos = t.index.get(joined)
         if pos:
             credit[i] = credit[j] = 1.0
             for p in pos:
