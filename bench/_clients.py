@@ -1,7 +1,7 @@
 """The four download clients, driven the same way: start fresh on 127.0.0.1 (new config, new
 ports), add a torrent, poll the client's own completion signal, stop.
 
-Recipes follow /work/shared/bench-notes.md: DHT, LSD/LPD, PEX, uTP and port mapping off
+Recipes follow bench/clients.md: DHT, LSD/LPD, PEX, uTP and port mapping off
 everywhere; completion read through each client's RPC (never process exit); Transmission is
 dialled by the seeder because it ignores 127.x peers from a tracker.
 """
