@@ -30,6 +30,8 @@ class SessionCookies:
         self.grace = grace
         self._initial = initial or new_cookie_value()
         self.current = self._initial
+        self.issued: list[str] = [self._initial]
+        """Every value this session has handed out, in order (leak tests look for all of them)."""
         self._old: dict[str, float] = {}
         self._count = 0
         self._expire_in: int | None = None
@@ -71,6 +73,7 @@ class SessionCookies:
         if self.grace > 0:
             self._old[self.current] = now + self.grace
         self.current = new_cookie_value()
+        self.issued.append(self.current)
         self.rotations += 1
         return self.current
 
@@ -86,6 +89,7 @@ class SessionCookies:
         """A fresh mam_id; every older value stops working."""
         with self._lock:
             self.current = value or new_cookie_value()
+            self.issued.append(self.current)
             self._old.clear()
             self._count = 0
             self._expire_in = None
