@@ -8,20 +8,31 @@ from tests.cli.conftest import MAM
 
 
 def test_two_processes_searching_at_once_stay_one_second_apart(sandbox_env, monkeypatch):
+    """Sabotage caught: a request gate held per process instead of across processes (gaps of
+    0.05 s between the two processes' requests). Both processes must finish their whole search: a
+    process that dies early would leave only one process's requests, which are spaced anyway."""
     monkeypatch.setenv("MAMDL_MIN_INTERVAL", "1.0")  # the real default
     sandbox_env.clear_requests()
     # Queries that MAM's strict search misses make each process send several (broadened) requests.
     procs = [
         subprocess.Popen(
-            [MAM, "search", "-t", q, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ)
+            [MAM, "search", "-t", q, "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ),
+            text=True,
         )
         for q in ("zzqq nothing here", "qqzz nothing there")
     ]
+    sent = []
     for p in procs:
-        p.communicate(timeout=60)
-        assert p.returncode in (0, 1)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert json.loads(out) == []
+        sent.append(json.loads(err.strip().splitlines()[-1])["requests"])
+    assert min(sent) >= 2, sent  # each process broadened: several requests each
     times = sorted(r["t"] for r in sandbox_env.requests(include_announces=False))
-    assert len(times) >= 4
+    assert len(times) == sum(sent), (times, sent)
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert min(gaps) >= 1.0, gaps
 
