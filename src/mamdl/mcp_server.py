@@ -76,6 +76,17 @@ def _tool_errors(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _offer_only(actions: list[str]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Narrow a tool's `action` parameter to `actions`, so that the schema the model reads offers
+    nothing else (`--no-destructive` takes `remove` out of it, not only refuses it)."""
+
+    def narrow(fn: Callable[..., T]) -> Callable[..., T]:
+        fn.__annotations__["action"] = Literal.__getitem__(tuple(actions))
+        return fn
+
+    return narrow
+
+
 def build_server(service: Service, *, allow_destructive: bool = True) -> MCPServer:
     """The server with its tools bound to `service` (tests use this in-process)."""
     server = MCPServer(
@@ -217,6 +228,7 @@ def _register_engine_tools(server: MCPServer, service: Service, *, allow_destruc
 
     @server.tool(annotations=DESTRUCTIVE if allow_destructive else MUTATING)
     @_tool_errors
+    @_offer_only(actions)
     def manage_seeding(
         info_hash: str,
         action: Literal["pause", "resume", "remove", "set_goal"],
