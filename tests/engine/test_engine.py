@@ -16,6 +16,7 @@ from mamdl.engine.store import Store, db_path
 from mamdl.errors import EngineError, TorrentError
 from tests.engine.conftest import loopback_config
 from tests.engine.swarm import FAKE_ANNOUNCE, Leecher, Payload, make_payload, verify_files
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +36,7 @@ def test_download_and_verify(engine, payload: Payload, seeder, tmp_path: Path, c
 
     th = threading.Thread(target=listen)
     th.start()
-    time.sleep(0.05)
+    wait_until(lambda: engine._subscribers, timeout=10, what="the listener to subscribe")  # or "added" is missed
     h = engine.add(payload.torrent, tmp_path / "dl", mam_id=42, title="A Book")
     assert h == payload.info_hash
     engine.connect_peer(h, "127.0.0.1", seeder.port)
@@ -176,8 +177,7 @@ def test_restart_resumes_without_redownloading(make_engine, payload: Payload, se
 def test_other_process_view_and_commands(engine, payload: Payload, tmp_path: Path) -> None:
     """`mam status` / `mam pause` from another process: read the store, queue a command."""
     h = engine.add(payload.torrent, tmp_path / "dl")
-    time.sleep(0.8)
-    (snap,) = read_status(engine.state_dir)
+    (snap,) = wait_until(lambda: read_status(engine.state_dir), timeout=20, what="the store write")
     assert snap.info_hash == h and snap.state in (TorrentState.QUEUED, TorrentState.DOWNLOADING)
     with EngineRemote(engine.state_dir, timeout=5) as remote:
         assert remote.owner().pid > 0
@@ -235,7 +235,7 @@ def test_private_torrent_never_starts_dht(make_engine, payload: Payload, seeder,
     h = eng.add(payload.torrent, tmp_path / "dl")
     eng.connect_peer(h, "127.0.0.1", seeder.port)
     eng.wait_done(h, timeout=30)
-    time.sleep(0.5)
+    wait_until(lambda: eng.session_info()["alerts_seen"].get("torrent_finished_alert"), timeout=20)
     info = eng.session_info()
     assert info["settings"]["enable_dht"] is False
     assert info["settings"]["enable_lsd"] is False

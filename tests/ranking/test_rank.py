@@ -208,4 +208,4 @@ def test_ranking_a_thousand_results_is_fast() -> None:
     t0 = time.perf_counter()
     ranked = rank(Query(title="The Dark Title", author="Name3"), results)
     assert len(ranked) == 1000
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 3  # about 0.1 s when idle; a loaded 2-core CI box is slower

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from tests.waiting import wait_until
 
 SEEDBOX = "/json/dynamicSeedbox.php"
 
@@ -18,14 +18,13 @@ def test_first_change_then_no_change(http):
 
 
 def test_change_too_recent_then_allowed_after_the_window(http, sb):
-    sb.configure(seedbox_window=0.5)
+    sb.configure(seedbox_window=3)
     assert http.get(SEEDBOX).json()["msg"] == "Completed"
     sb.set_user(seedbox_ip="198.51.100.7")  # the client's IP "changed"
     resp = http.get(SEEDBOX)
     assert resp.status_code == 429 and resp.json() == {"Success": False, "msg": "Last change too recent"}
-    time.sleep(0.55)
-    resp = http.get(SEEDBOX)
-    assert resp.status_code == 200 and resp.json()["msg"] == "Completed"
+    resp = wait_until(lambda: (r := http.get(SEEDBOX)).status_code == 200 and r, timeout=20, interval=0.25)
+    assert resp.json()["msg"] == "Completed"
 
 
 def test_wrong_session_type(http, sb):

@@ -51,7 +51,7 @@ def test_fixed_cookie_and_passkey(tmp_path):
 
 
 def test_rotation_every_n_with_grace(tmp_path):
-    with Sandbox(rotate_every=3, grace=0.6, data_dir=tmp_path) as sb:
+    with Sandbox(rotate_every=3, grace=2, data_dir=tmp_path) as sb:
         http = Http(sb)
         first = sb.mam_id
         answers = [http.get("/json/checkCookie.php", cookie=first) for _ in range(3)]
@@ -62,7 +62,9 @@ def test_rotation_every_n_with_grace(tmp_path):
         # the old value still works during the grace period, the new one works too
         assert http.get("/json/checkCookie.php", cookie=first).status_code == 200
         assert http.get("/json/checkCookie.php", cookie=new).status_code == 200
-        time.sleep(0.7)
+        # ...and stops once the grace period is over. A sleep is a lower bound, so a slow machine
+        # only makes it longer; polling would count as requests and rotate the cookie again.
+        time.sleep(2.5)
         assert http.get("/json/checkCookie.php", cookie=first).status_code == 403
         assert http.get("/json/checkCookie.php", cookie=new).status_code == 200
 
@@ -110,6 +112,9 @@ def test_request_log_never_holds_the_cookie_passkey_or_dl_hash(http, sb):
     text = http.client.get("/_sandbox/requests").text
     assert sb.mam_id not in text and sb.passkey not in text and sb.dl_hash(tid) not in text
     paths = [r["path"] for r in http.client.get("/_sandbox/requests").json()]
-    assert paths[:4] == ["/jsonLoad.php", "/announce", "/tracker.php/<passkey>/announce", "/tor/download.php/<dl>"]
+    # The download makes the sandbox's own seeder announce too, possibly before the download is
+    # logged: only the order of the first three is certain.
+    assert paths[:3] == ["/jsonLoad.php", "/announce", "/tracker.php/<passkey>/announce"]
+    assert "/tor/download.php/<dl>" in paths
     without = [r["path"] for r in http.client.get("/_sandbox/requests", params={"announces": "0"}).json()]
     assert without == ["/jsonLoad.php", "/tracker.php/<passkey>/announce", "/tor/download.php/<dl>"]

@@ -12,6 +12,7 @@ import pytest
 
 from mamdl.mam.models import UserInfo
 from mamdl.sandbox import Sandbox
+from tests.waiting import wait_until
 
 from .conftest import Http
 
@@ -132,7 +133,7 @@ def test_user_info_fields_and_infinite_ratio(tmp_path):
 
 
 def test_snatch_summary_follows_announces(tmp_path):
-    with Sandbox(data_dir=tmp_path, satisfy_seconds=0.6, inactive_seconds=1.2, rotate_every=0) as sb:
+    with Sandbox(data_dir=tmp_path, satisfy_seconds=0.6, inactive_seconds=4, rotate_every=0) as sb:
         http = Http(sb)
         entry = next(e for e in sb.catalogue.entries if e.kind == "ebook")
         ih = sb.store.ensure(entry).info_hash
@@ -150,10 +151,8 @@ def test_snatch_summary_follows_announces(tmp_path):
         assert summary() == (1, 0, 0, 0, 1)  # leeching time is not seeding time
         a(ih, left=0, event="completed", downloaded=1000)
         assert summary() == (0, 1, 0, 0, 1)
-        time.sleep(0.7)
-        assert summary() == (0, 0, 1, 0, 0)
-        time.sleep(0.7)  # no announce for inactive_seconds
-        assert summary() == (0, 0, 0, 1, 0)
+        wait_until(lambda: summary() == (0, 0, 1, 0, 0), timeout=20)  # seeded for satisfy_seconds
+        wait_until(lambda: summary() == (0, 0, 0, 1, 0), timeout=20, interval=0.25)  # no announce since
         data = http.get("/jsonLoad.php?snatch_summary").json()
         assert data["inactSat"] == {"name": "Inactive, Satisfied", "count": 1, "red": False, "size": entry.size_bytes}
         assert data["unsat"]["limit"] == 100
