@@ -83,9 +83,9 @@ def test_cookie_never_leaks(sandbox_env, mam, isolated_home, monkeypatch):
 
 @pytest.mark.slow
 def test_cookie_never_leaks_while_downloading(make_swarm, mam, isolated_home, tmp_path):
-    """`get --download`, `status` and `doctor` on a real swarm, the cookie rotating every 2 answers.
-    Sabotage caught: the engine or the download front logging the announce URL unredacted (the
-    passkey), or the cookie reaching `engine.db`, the cache or a log."""
+    """`get --download`, `download`, `status` and `doctor` on a real swarm, the cookie rotating
+    every 2 answers. Sabotage caught: the cookie stored with a torrent (say, `get` passing it in
+    the title): it shows up in `engine.db` and in `status --json`."""
     sb = make_swarm(rotate_every=2)
     outputs = []
 
@@ -97,6 +97,9 @@ def test_cookie_never_leaks_while_downloading(make_swarm, mam, isolated_home, tm
     rows = json.loads(run("search", "-t", "the hobbit", "--best", "--json").stdout)
     p = run("get", str(rows[0]["id"]), "--download", "--to", str(tmp_path / "books"), "--json", timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
+    torrents = sorted((isolated_home / "torrents").glob("*.torrent"))
+    assert torrents
+    run("download", str(torrents[0]), "--to", str(tmp_path / "books"))  # already there: a no-op add
     run("status", "--json")
     run("status", "--mam", "--json")
     run("doctor", "--json")
