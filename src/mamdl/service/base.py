@@ -26,6 +26,13 @@ class ServiceBase:
         self.settings = settings or load_settings()
         self._client: MamClient | None = None
         self._cache: Cache | None = None
+        # Known to the redactor from the start, not only once the MAM client is built: a command
+        # that never talks to MAM (`status`, `pause`) still prints and logs through it.
+        cookie = self.settings.mam_id.get_secret_value().strip() if self.settings.mam_id else ""
+        if cookie:
+            from mamdl.mam.session import SessionStore
+
+            SessionStore(self.settings.paths.session_file, cookie).current()  # registers both cookies
 
     # ------------------------------------------------------------------ lazily built parts
 
