@@ -125,6 +125,29 @@ class Settings(BaseSettings):
     wedge: Literal["never", "auto", "always"] = "never"
     wedge_min_bytes: int = Field(default=1024**3, ge=0)
 
+    # --- bonus points (automation off by default: MAM's staff discourage blind auto-buy scripts) ---
+    bonus_reserve: float = Field(default=1000, ge=0)
+    """Points no purchase may go below (manual or automatic)."""
+    bonus_auto_upload: bool = False
+    """Automation: buy upload credit while the ratio is below `bonus_auto_upload_below_ratio` and the
+    points exceed `bonus_auto_upload_above_points`."""
+    bonus_auto_upload_below_ratio: float = Field(default=1.5, ge=0)
+    bonus_auto_upload_above_points: float = Field(default=60000, ge=0)
+    bonus_auto_upload_gb: Literal[50, 100] = 50
+    bonus_auto_vip: bool = False
+    """Automation: renew VIP when it ends within `bonus_auto_vip_within_days` and the points allow."""
+    bonus_auto_vip_within_days: float = Field(default=7, ge=0)
+    bonus_auto_vip_weeks: int = Field(default=4, ge=1, le=12)
+    bonus_auto_daily_cap: int = Field(default=1, ge=0, le=5)
+    """At most this many automatic purchases in any 24 hours (uncertain ones count)."""
+
+    # --- connectability -------------------------------------------------------------------------------
+    listen_port: int = Field(default=0, ge=0, le=65535)
+    """The BitTorrent port. 0: chosen once at the first engine start and written here, so it can be
+    forwarded (a port given in `listen_interfaces` wins)."""
+    port_mapping: bool = False
+    """Ask the router for the port via UPnP and NAT-PMP. Never on a loopback MAM (the sandbox)."""
+
     @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:

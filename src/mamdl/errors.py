@@ -92,3 +92,12 @@ class GuardRefused(MamdlError):
     """A safety guard (unsatisfied limit, hit-and-run, wedge) refused an action; `--force` overrides."""
 
     exit_code = 3
+
+
+class BonusRefused(MamError):
+    """MAM answered a bonus-point purchase with `success: false`; the message carries MAM's own text."""
+
+
+class PurchaseUncertain(MamError):
+    """A bonus-point purchase got no answer: MAM may or may not have made it. Never retried
+    automatically (a purchase is not idempotent); the user checks the balance first."""

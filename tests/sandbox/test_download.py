@@ -143,8 +143,8 @@ def test_no_wedges_left(http, sb):
     assert http.get("/tor/download.php", params={"tid": tid}).content.startswith(b"d")
 
 
-def test_bonus_buy_refused(http):
-    resp = http.get("/json/bonusBuy.php/", params={"spendtype": "VIP", "duration": "4", "_": "1"})
+def test_bonus_buy_refuses_wedges_via_api(http):
+    resp = http.get("/json/bonusBuy.php/", params={"spendtype": "personalFL", "_": "1"})
     assert resp.status_code == 200
     assert resp.json() == {"success": "false", "error": "Not allowed via API"}
 

@@ -220,6 +220,17 @@ class MamClient:
                 log.info("MAM request failed (%s); retry %d in %.1fs", retry.error, attempt, delay)
                 time.sleep(delay)
 
+    def send_once(self, method: str, path: str, *, params: dict[str, str] | None = None) -> httpx2.Response | None:
+        """One attempt and no retry, for requests that are not idempotent (bonus purchases): None
+        when no answer came back (connection lost, timeout, 5xx), so MAM may or may not have acted.
+        Paced, cookie-rotating and classified like every other request; a 429 raises RateLimited."""
+        url = path if path.startswith("http") else self.settings.base_url + path
+        try:
+            return self._attempt(method, url, params, None, "application/json", frozenset(), False)
+        except _Retry as retry:
+            log.warning("no usable answer to a non-idempotent request (%s); not retried", retry.error)
+            return None
+
     def _attempt(self, method, url, params, json_body, accept, allow_statuses, retry_429) -> httpx2.Response:
         with self.gate.turn():
             cookie = self.session.current().cookie

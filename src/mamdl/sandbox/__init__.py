@@ -32,10 +32,11 @@ Endpoints
 ---------
 MAM (cookie `mam_id` required): `/tor/js/loadSearchJSONbasic.php` (GET bracketed or POST JSON),
 `/jsonLoad.php[?snatch_summary]`, `/json/checkCookie.php`, `/tor/download.php?tid=N[&fl]` and
-`/tor/download.php/<dl>?tid=N`, `/json/dynamicSeedbox.php`, `/json/bonusBuy.php`.
+`/tor/download.php/<dl>?tid=N`, `/json/dynamicSeedbox.php`, `/json/bonusBuy.php`,
+`/json/userBonusHistory.php`.
 Tracker: `/announce?passkey=<pk>` (and `/tracker.php/<pk>/announce`).
 Control (`/_sandbox/...`): info, requests, faults, reset, session, state, user, settings,
-snatches, payload — see `mamdl.sandbox.server`.
+snatches, payload, bonus — see `mamdl.sandbox.server`.
 
 Clients driving libtorrent against the sandbox should lower `min_announce_interval` (libtorrent's
 default, 300 s, overrides the tracker's short interval) and follow the loopback settings in

@@ -23,6 +23,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from mamdl.sandbox.bonus import BonusShop
 from mamdl.sandbox.catalogue import Catalogue, catalogue_from_data, format_size, load_catalogue
 from mamdl.sandbox.cookies import SessionCookies
 from mamdl.sandbox.faults import Fault, FaultBook, parse_fault
@@ -120,6 +121,7 @@ class Sandbox:
                 raise ValueError(f"unknown user field {key!r}")
             setattr(account, key, value)
         self.state = AccountState(account, self.timing)
+        self.bonus = BonusShop(self.state.lock)
         self.cookies = SessionCookies(mam_id, rotate_every=rotate_every, grace=grace)
         self.faults = FaultBook()
         self.store = PayloadStore(self.data_dir, scale=payload_scale)
@@ -283,6 +285,7 @@ class Sandbox:
         self.clear_requests()
         self.cookies.reset()
         self.state.reset()
+        self.bonus.reset()
         self.tracker.reset()
 
     def set_user(self, **values: Any) -> None:
@@ -318,6 +321,7 @@ class Sandbox:
     def state_snapshot(self) -> dict[str, Any]:
         snap = self.state.snapshot(time.time())
         snap["swarm"] = self.swarm.status()
+        snap["bonus_purchases"] = self.bonus.purchases_json()
         snap["cookie"] = {
             "rotations": self.cookies.rotations,
             "revoked": self.cookies.revoked,
@@ -325,6 +329,11 @@ class Sandbox:
             "grace": self.cookies.grace,
         }
         return snap
+
+    def bonus_purchases(self) -> list[dict[str, Any]]:
+        """Every bonus purchase the sandbox performed, answered or not: `{t, spendtype, amount,
+        cost, balance_after}` (see `sandbox/bonus.py`)."""
+        return self.bonus.purchases_json()
 
     def wedge_spends(self) -> list[dict[str, Any]]:
         return [asdict(w) for w in self.state.wedge_log]

@@ -8,6 +8,8 @@ request(s). Kinds:
 - `malformed_json`: HTTP 200, content-type JSON, a truncated body;
 - `login_page`: HTTP 200, an HTML login page where JSON was expected (a silently expired session);
 - `disconnect`: close the connection without an answer;
+- `drop_answer`: do the request's work (a bonus purchase is made and counted), then close the
+  connection without an answer: what a client sees when the network fails after MAM acted;
 - `expire_after`: not queued here; the session dies after `n` more requests (see `cookies.py`).
 
 `path` limits a fault to one endpoint (exact path, or a prefix ending in `/`); without it, a fault
@@ -21,7 +23,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("status", "slow", "malformed_json", "login_page", "disconnect", "expire_after")
+KINDS = ("status", "slow", "malformed_json", "login_page", "disconnect", "drop_answer", "expire_after")
 
 
 class FaultError(ValueError):

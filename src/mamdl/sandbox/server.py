@@ -25,6 +25,7 @@ Control endpoints (not MAM's; no cookie needed):
                                    announce_interval, seedbox_window) and rotate_every / grace
     POST   /_sandbox/snatches      add a made-up snatch {tid, age, seeded, left, active}
     GET    /_sandbox/payload?tid=N generate if needed; files with sha256, info_hash
+    GET    /_sandbox/bonus         bonus purchases performed (answered or not) and the history
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ CHECK_COOKIE_PATH = "/json/checkCookie.php"
 DOWNLOAD_PATH = "/tor/download.php"
 SEEDBOX_PATH = "/json/dynamicSeedbox.php"
 BONUS_PATH = "/json/bonusBuy.php"
-MAM_PATHS = (SEARCH_PATH, USER_PATH, CHECK_COOKIE_PATH, DOWNLOAD_PATH, SEEDBOX_PATH, BONUS_PATH)
+BONUS_HISTORY_PATH = "/json/userBonusHistory.php"
+MAM_PATHS = (SEARCH_PATH, USER_PATH, CHECK_COOKIE_PATH, DOWNLOAD_PATH, SEEDBOX_PATH, BONUS_PATH, BONUS_HISTORY_PATH)
 
 NOT_SIGNED_IN = (
     "Error, you are not signed in <br />\n"
@@ -162,6 +164,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._query = url.query
         self._record = not self._path.startswith("/_sandbox/")
         self._logged = False
+        self._drop_answer = False
         try:
             length = int(self.headers.get("Content-Length") or 0)
             self._body = self.rfile.read(length) if length > 0 else b""
@@ -199,6 +202,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.sb.log_request(self._t, path, self._method, self._status)
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        if self._drop_answer:  # the work is done; the answer never leaves (fault `drop_answer`)
+            self._drop_answer = False
+            self._apply_fault(_DISCONNECT)
+            return
         self._status = status
         self._log_once()
         self.send_response(status)
@@ -266,6 +273,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.kind == "slow":
                 time.sleep(fault.delay)
+            elif fault.kind == "drop_answer":
+                self._drop_answer = True
             elif self._apply_fault(fault):
                 return
         cookies = self.sb.cookies
@@ -284,7 +293,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif endpoint == SEEDBOX_PATH:
             self._seedbox()
         elif endpoint == BONUS_PATH:
-            self._json({"success": "false", "error": "Not allowed via API"})
+            self._json(self.sb.bonus.buy(self.sb.state.user, self._params(), time.time()))
+        elif endpoint == BONUS_HISTORY_PATH:
+            self._json(self.sb.bonus.history_json())
 
     def _apply_fault(self, fault: Any) -> bool:
         """Answer with `fault`; True when the request is done."""
@@ -476,6 +487,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 tid = int(body.pop("tid"))
                 sb.add_snatch(tid, **body)
                 self._json({"ok": True})
+            elif name == "bonus" and method == "GET":
+                self._json({"purchases": sb.bonus_purchases(), "history": sb.bonus.history_json()})
             elif name == "payload" and method == "GET":
                 tid = int((self._params().get("tid") or ["0"])[0])
                 self._json(sb.payload_info(tid))
@@ -483,6 +496,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._json({"error": f"no control endpoint {method} /_sandbox/{name}"}, 404)
         except (FaultError, ValueError, TypeError, KeyError) as exc:
             self._json({"error": str(exc)}, 400)
+
+
+class _Disconnect:
+    kind = "disconnect"
+
+
+_DISCONNECT = _Disconnect()
 
 
 def _status_body(status: int) -> str:

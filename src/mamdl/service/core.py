@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from mamdl.errors import UsageError
 from mamdl.mam.models import SearchField, SearchRequest, SearchResult, SearchType
+from mamdl.service.bonus import BonusMixin
 from mamdl.service.downloads import DownloadsMixin
 from mamdl.service.health import HealthMixin
 from mamdl.service.models import ResultRow, SearchOutcome, SentQuery
@@ -42,9 +43,10 @@ class SearchSpec:
         return not any(s.strip() for s in (self.title, self.author, self.narrator, self.series, self.text))
 
 
-class Service(HealthMixin, DownloadsMixin):
+class Service(HealthMixin, DownloadsMixin, BonusMixin):
     """Search, get, seed and check: `ServiceBase` owns the settings, client and cache;
-    `DownloadsMixin` the engine; `HealthMixin` the session checks (it needs both)."""
+    `DownloadsMixin` the engine; `HealthMixin` the session checks (it needs both);
+    `BonusMixin` bonus points: status, purchases and the opt-in automation."""
 
     def close(self) -> None:
         self.close_engine()

@@ -28,11 +28,16 @@ log = logging.getLogger(__name__)
 def engine_config(settings: Settings) -> EngineConfig:
     """The engine's settings from mamdl's; on a loopback MAM (the sandbox) the loopback profile."""
     from mamdl.engine import EngineConfig
+    from mamdl.service.connectivity import listen_interfaces, port_mapping_enabled
 
-    common: dict[str, Any] = {"resume_save_interval": settings.resume_save_interval}
+    common: dict[str, Any] = {
+        "resume_save_interval": settings.resume_save_interval,
+        "listen_interfaces": listen_interfaces(settings),  # the fixed port once `start_engine` chose it
+    }
     if settings.is_loopback:
         return EngineConfig.loopback(**common)
-    return EngineConfig(listen_interfaces=settings.listen_interfaces, enable_utp=settings.enable_utp, **common)
+    mapping = port_mapping_enabled(settings)
+    return EngineConfig(enable_utp=settings.enable_utp, enable_upnp=mapping, enable_natpmp=mapping, **common)
 
 
 class DownloadsMixin(ServiceBase):
@@ -48,6 +53,9 @@ class DownloadsMixin(ServiceBase):
         """Become the engine owner for this state dir (raises EngineBusy naming the holder)."""
         if self._engine is None or not self._owns_engine:
             from mamdl.engine import Engine
+            from mamdl.service.connectivity import ensure_listen_port
+
+            ensure_listen_port(self.settings)  # chosen once, kept in the config: a port to forward
 
             engine = Engine(self.settings.paths.state_dir, engine_config(self.settings))
             engine.start()

@@ -93,7 +93,17 @@ class HealthMixin(DownloadsMixin):
         checks.extend(self._check_session())
         checks.append(self._check_identity())
         checks.append(self._check_listen_port())
+        checks.append(self._check_connectable())
         return checks
+
+    def _check_connectable(self) -> Check:
+        from mamdl.service.connectivity import connectable_check
+
+        try:
+            user = self.user_info()[0]  # refreshed by the session check just before
+        except MamdlError:
+            user = None
+        return connectable_check(self.settings, user)
 
     def _check_files(self) -> Check:
         paths = self.settings.paths
@@ -179,15 +189,16 @@ class HealthMixin(DownloadsMixin):
         )
 
     def _check_listen_port(self) -> Check:
-        listen = self.settings.listen_interfaces
-        host, _, port_s = listen.rpartition(":")
-        port = int(port_s or 0)
+        from mamdl.service.connectivity import configured_port, split_listen
+
+        host, _ = split_listen(self.settings)
+        port = configured_port(self.settings)
         holder = self.engine_holder()
         if port == 0:
             return Check(
                 name="listen port",
                 status="ok",
-                detail=f"libtorrent picks a free port on {host or '0.0.0.0'}"
+                detail=f"a free port on {host} is chosen at the first engine start and kept in the config"
                 + (f"; engine: {holder}" if holder else ""),
             )
         with socket.socket() as s:
