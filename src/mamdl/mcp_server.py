@@ -28,7 +28,8 @@ from pydantic import BaseModel, Field
 from mamdl.errors import MamdlError
 from mamdl.redact import redact
 from mamdl.service import SearchSpec, Service
-from mamdl.service.models import FetchResult, ResultRow, SentQuery, TorrentStatus, UserStats
+from mamdl.service.bonus import PurchaseOut, UserStatsWithBonus
+from mamdl.service.models import FetchResult, ResultRow, SentQuery, TorrentStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -136,11 +137,11 @@ def build_server(service: Service, *, allow_destructive: bool = True) -> MCPServ
 
     @server.tool(annotations=READ_ONLY)
     @_tool_errors
-    def get_user_stats(refresh: bool = False) -> UserStats:
+    def get_user_stats(refresh: bool = False) -> UserStatsWithBonus:
         """The user's MAM account: class, ratio, upload/download, bonus points, wedges, unsatisfied
-        count and limit, hit-and-runs, with warnings when close to a limit. Cached for 24 h unless
-        refresh=true."""
-        return service.user(refresh=refresh)
+        count and limit, hit-and-runs, with warnings when close to a limit, and a summary of MAM's
+        bonus-point history (earned, spent, last purchase). Cached for 24 h unless refresh=true."""
+        return service.user_with_bonus(refresh=refresh)
 
     @server.tool(
         annotations=ToolAnnotations(
@@ -153,6 +154,8 @@ def build_server(service: Service, *, allow_destructive: bool = True) -> MCPServ
         return service.fetch(torrent_id)
 
     _register_engine_tools(server, service, allow_destructive=allow_destructive)
+    if allow_destructive:  # --no-destructive: the tool does not exist at all
+        _register_bonus_tools(server, service)
     return server
 
 
@@ -259,6 +262,36 @@ def _register_engine_tools(server: MCPServer, service: Service, *, allow_destruc
             action=action,
             message=("removed with its data: " if delete_data else "removed, data kept: ") + reason,
         )
+
+
+SPENDS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
+
+
+def _register_bonus_tools(server: MCPServer, service: Service) -> None:
+    @server.tool(annotations=SPENDS)
+    @_tool_errors
+    def spend_bonus_points(
+        kind: Literal["upload", "vip"],
+        amount: Annotated[
+            str, Field(description="GB of upload credit (50 or 100), or VIP weeks (1 or more, or 'max').")
+        ],
+        confirm_cost: Annotated[
+            int | None,
+            Field(description="Leave out for a dry run. To spend, the exact cost the dry run stated."),
+        ] = None,
+    ) -> PurchaseOut:
+        """Spend the user's MAM bonus points on upload credit or VIP. Without confirm_cost this is a
+        dry run: it states the cost and the balance after and buys nothing. Tell the user; only when
+        they explicitly agree, call again with confirm_cost set to that cost. Purchases cannot be
+        undone and are never retried; a reserve of points is always kept."""
+        if confirm_cost is None:
+            return service.bonus_buy(kind, amount, confirm=False)
+        q = service.bonus_quote(kind, amount)
+        if q.cost != confirm_cost:
+            raise ToolError(
+                f"The cost is now {q.cost:,} points, not {confirm_cost:,}: nothing bought. Ask the user again."
+            )
+        return service.bonus_buy(kind, amount, confirm=True, source="mcp")
 
 
 def run(

@@ -16,9 +16,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from mamdl.cli import account, sandbox, search, torrents  # noqa: E402  (they register commands on `app`)
+from mamdl.cli import account, bonus, sandbox, search, torrents  # noqa: E402  (they register commands on `app`)
 
-__all__ = ["account", "app", "main", "sandbox", "search", "torrents"]
+__all__ = ["account", "app", "bonus", "main", "sandbox", "search", "torrents"]
 
 
 def main() -> None:

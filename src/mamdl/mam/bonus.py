@@ -98,7 +98,7 @@ def buy(client: MamClient, spendtype: SpendType, amount: str) -> PurchaseAnswer:
 
     Raises BonusRefused with MAM's text when MAM says no, PurchaseUncertain when no answer came
     back. The caller has already checked cost, reserve and MAM's limits; this only talks."""
-    params = {"spendtype": spendtype}
+    params: dict[str, str] = {"spendtype": spendtype}
     params["amount" if spendtype == "upload" else "duration"] = amount
     params["_"] = str(int(time.time() * 1000))
     resp = client.send_once("GET", BONUS_BUY_PATH, params=params)

@@ -16,7 +16,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -145,7 +144,9 @@ def normalise(kind: str, amount: str | int | float) -> tuple[Kind, str]:
         except ValueError:
             weeks = 0
         if weeks < 1 or weeks != int(weeks):
-            raise UsageError(f"VIP is bought in whole weeks, at least 1 (MAM's API refuses less), or 'max'; got {amount!r}.")
+            raise UsageError(
+                f"VIP is bought in whole weeks, at least 1 (MAM's API refuses less), or 'max'; got {amount!r}."
+            )
         return "vip", str(int(weeks))
     raise UsageError(f"Unknown purchase {kind!r}: use 'upload' or 'vip'.")
 
@@ -178,10 +179,7 @@ def quote(user: UserInfo, kind: Kind, amount: str, reserve: float, *, now: float
     if not reason and cost > balance:
         reason = f"It costs {cost:,} points and you have {balance:,.0f}."
     elif not reason and after < reserve:
-        reason = (
-            f"It would leave {after:,.0f} points, below your reserve of {reserve:,.0f} "
-            "(setting bonus_reserve)."
-        )
+        reason = f"It would leave {after:,.0f} points, below your reserve of {reserve:,.0f} (setting bonus_reserve)."
     return BonusQuote(
         kind=kind,
         amount=amount,
@@ -254,12 +252,16 @@ class BonusMixin(ServiceBase):
         options: list[BonusOption] = []
         for gb in mam_bonus.UPLOAD_STEPS_GB:
             q = quote(user, "upload", str(gb), reserve, now=now)
-            options.append(BonusOption(kind="upload", amount=str(gb), label=q.description, cost=q.cost, affordable=q.allowed))
+            options.append(
+                BonusOption(kind="upload", amount=str(gb), label=q.description, cost=q.cost, affordable=q.allowed)
+            )
         room = vip_room_weeks(user.vip_until, now)
         for weeks in sorted({1, 4, room} - {0}):
             if weeks <= room:
                 q = quote(user, "vip", str(weeks), reserve, now=now)
-                options.append(BonusOption(kind="vip", amount=str(weeks), label=q.description, cost=q.cost, affordable=q.allowed))
+                options.append(
+                    BonusOption(kind="vip", amount=str(weeks), label=q.description, cost=q.cost, affordable=q.allowed)
+                )
         until = mam_bonus.parse_vip_until(user.vip_until)
         return BonusStatus(
             points=user.seedbonus,
@@ -309,9 +311,7 @@ class BonusMixin(ServiceBase):
 
     # ------------------------------------------------------------------ spending
 
-    def bonus_buy(
-        self, kind: str, amount: str | int | float, *, confirm: bool, source: str = "manual"
-    ) -> PurchaseOut:
+    def bonus_buy(self, kind: str, amount: str | int | float, *, confirm: bool, source: str = "manual") -> PurchaseOut:
         """Spend points once. Without `confirm` nothing is sent (a dry run with the quote).
 
         Refused (GuardRefused) when the reserve or MAM's limits say no; BonusRefused carries MAM's
@@ -360,7 +360,9 @@ class BonusMixin(ServiceBase):
 
     def _record_purchase(self, q: BonusQuote, source: str, outcome: str) -> None:
         rows = [r for r in self.purchase_log() if time.time() - float(r.get("t", 0)) < PURCHASE_LOG_TTL]
-        rows.append({"t": time.time(), "kind": q.kind, "amount": q.amount, "cost": q.cost, "source": source, "outcome": outcome})
+        rows.append(
+            {"t": time.time(), "kind": q.kind, "amount": q.amount, "cost": q.cost, "source": source, "outcome": outcome}
+        )
         self.cache.put(self._log_key, rows)
 
     def _forget_account(self) -> None:
@@ -374,7 +376,7 @@ class BonusMixin(ServiceBase):
             log.warning("could not re-read the account after a purchase: %s", exc)
 
     def _announce(self, message: str) -> None:
-        log.warning("%s", message)  # warning: purchases show in the log at the default level
+        log.info("%s", message)  # the log file keeps every purchase
         if self.notify is not None:
             try:
                 self.notify(message)
@@ -396,12 +398,10 @@ class BonusMixin(ServiceBase):
             return sum(1 for r in self.purchase_log() if r.get("source") == "auto" and now - float(r.get("t", 0)) < DAY)
 
         if used() >= s.bonus_auto_daily_cap:
-            for rule in ("vip", "upload"):
-                if getattr(s, f"bonus_auto_{rule}"):
-                    decisions.append(
-                        AutoDecision(rule=rule, acted=False, reason=f"daily cap of {s.bonus_auto_daily_cap} purchase(s) reached")  # type: ignore[arg-type]
-                    )
-            return decisions
+            capped = f"daily cap of {s.bonus_auto_daily_cap} purchase(s) reached"
+            pairs: list[tuple[Kind, bool]] = [("vip", s.bonus_auto_vip), ("upload", s.bonus_auto_upload)]
+            rules = [r for r, on in pairs if on]
+            return [AutoDecision(rule=r, acted=False, reason=capped) for r in rules]
         user = self.user_info(refresh=True)[0]
         if s.bonus_auto_vip:
             decisions.append(self._auto_vip(user, now, used))
@@ -426,7 +426,9 @@ class BonusMixin(ServiceBase):
         s = self.settings
         if user.ratio is None or user.ratio >= s.bonus_auto_upload_below_ratio:
             shown = "infinite" if user.ratio is None else f"{user.ratio:.2f}"
-            return AutoDecision(rule="upload", acted=False, reason=f"ratio {shown} is not below {s.bonus_auto_upload_below_ratio}")
+            return AutoDecision(
+                rule="upload", acted=False, reason=f"ratio {shown} is not below {s.bonus_auto_upload_below_ratio}"
+            )
         if user.seedbonus <= s.bonus_auto_upload_above_points:
             return AutoDecision(
                 rule="upload",
@@ -438,7 +440,9 @@ class BonusMixin(ServiceBase):
     def _auto_buy(self, kind: Kind, amount: str, user: UserInfo, used: Callable[[], int], why: str) -> AutoDecision:
         s = self.settings
         if used() >= s.bonus_auto_daily_cap:
-            return AutoDecision(rule=kind, acted=False, reason=f"daily cap of {s.bonus_auto_daily_cap} purchase(s) reached")
+            return AutoDecision(
+                rule=kind, acted=False, reason=f"daily cap of {s.bonus_auto_daily_cap} purchase(s) reached"
+            )
         if amount == "0":
             return AutoDecision(rule=kind, acted=False, reason="no VIP week fits under MAM's limit")
         q = quote(user, kind, amount, s.bonus_reserve)
