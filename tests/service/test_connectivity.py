@@ -7,7 +7,7 @@ import tomllib
 
 from mamdl.config import load_settings
 from mamdl.service import Service
-from mamdl.service.connectivity import connectable_check
+from mamdl.service.connectivity import connectable_verdict
 from mamdl.service.downloads import engine_config
 
 
@@ -29,19 +29,19 @@ def test_listen_port_is_the_same_across_two_engine_starts(sandbox_env, isolated_
 def test_explicit_port_wins_and_mapping_needs_a_real_mam(isolated_home):
     s = load_settings(listen_interfaces="0.0.0.0:51413", port_mapping=True, base_url="https://mam.example")
     cfg = engine_config(s)
-    assert cfg.listen_string() == "0.0.0.0:51413" and cfg.enable_upnp and cfg.enable_natpmp
+    assert cfg.listen_interfaces == "0.0.0.0:51413" and cfg.enable_upnp and cfg.enable_natpmp
     assert not (isolated_home / "config.toml").exists()  # nothing chosen, nothing written
     loop = engine_config(load_settings(listen_port=62000, port_mapping=True))  # MAM_BASE_URL is loopback in tests
-    assert loop.listen_string() == "127.0.0.1:62000" and not loop.enable_upnp and not loop.enable_natpmp
+    assert loop.listen_interfaces == "127.0.0.1:62000" and not loop.enable_upnp and not loop.enable_natpmp
 
 
-def test_connectable_check_says_what_to_do(isolated_home):
+def test_connectable_verdict_says_what_to_do(isolated_home):
     from mamdl.mam.models import UserInfo
 
     s = load_settings(listen_port=62001, base_url="https://mam.example")
-    assert connectable_check(s, UserInfo(username="u", connectable="yes")).status == "ok"
-    no = connectable_check(s, UserInfo(username="u", connectable="no"))
+    assert connectable_verdict(s, UserInfo(username="u", connectable="yes")).status == "ok"
+    no = connectable_verdict(s, UserInfo(username="u", connectable="no"))
     assert no.status == "warn" and "62001" in no.detail and "Forward TCP port 62001" in no.fix and "VPN" in no.fix
     assert "port_mapping" in no.fix
-    off = connectable_check(s, UserInfo(username="u", connectable="offline"))
+    off = connectable_verdict(s, UserInfo(username="u", connectable="offline"))
     assert off.status == "warn" and "mam seed" in off.fix

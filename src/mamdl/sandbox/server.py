@@ -43,6 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
+from mamdl.sandbox.bonus import BonusShop
 from mamdl.sandbox.catalogue import Catalogue
 from mamdl.sandbox.cookies import SessionCookies
 from mamdl.sandbox.faults import Fault, FaultBook, FaultError
@@ -83,6 +84,7 @@ class Site(Protocol):
     """What the HTTP front needs from the sandbox (`mamdl.sandbox.app.Sandbox` is the one site):
     a protocol, so that `app` imports `server` and not the other way round."""
 
+    bonus: BonusShop
     catalogue: Catalogue
     cookies: SessionCookies
     faults: FaultBook
@@ -105,6 +107,7 @@ class Site(Protocol):
     def configure(self, **values: Any) -> None: ...
     def add_snatch(self, tid: int, **kwargs: Any) -> None: ...
     def state_snapshot(self) -> dict[str, Any]: ...
+    def bonus_purchases(self) -> list[dict[str, Any]]: ...
     def torrent_bytes(self, tid: int, *, passkey: str | None = None) -> bytes: ...
     def payload_info(self, tid: int) -> dict[str, Any]: ...
     def info(self) -> dict[str, Any]: ...
@@ -498,11 +501,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._json({"error": str(exc)}, 400)
 
 
-class _Disconnect:
-    kind = "disconnect"
-
-
-_DISCONNECT = _Disconnect()
+_DISCONNECT = Fault(kind="disconnect")
 
 
 def _status_body(status: int) -> str:

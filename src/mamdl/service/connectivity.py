@@ -14,12 +14,11 @@ from __future__ import annotations
 import logging
 import random
 import socket
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from mamdl.config import Settings
     from mamdl.mam.models import UserInfo
-    from mamdl.service.health import Check
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +87,16 @@ def port_mapping_enabled(settings: Settings) -> bool:
     return settings.port_mapping and not settings.is_loopback
 
 
-def connectable_check(settings: Settings, user: UserInfo | None) -> Check:
-    """`mam doctor`: MAM's `connectable` for the account against the port we listen on."""
-    from mamdl.service.health import Check
+class Verdict(NamedTuple):
+    status: Literal["ok", "warn"]
+    detail: str
+    fix: str = ""
 
+
+def connectable_verdict(settings: Settings, user: UserInfo | None) -> Verdict:
+    """`mam doctor`: MAM's `connectable` for the account against the port we listen on."""
     port = configured_port(settings)
-    where = f"port {port}" if port else "the port chosen at the first engine start (mam status shows it)"
+    where = f"port {port}" if port else "the port chosen at the first engine start (then in `mam config show`)"
     forward = (
         f"Forward TCP {where} on your router to this machine"
         + ("" if port_mapping_enabled(settings) else ", or set port_mapping = true for UPnP/NAT-PMP")
@@ -101,19 +104,13 @@ def connectable_check(settings: Settings, user: UserInfo | None) -> Check:
     )
     state = (user.connectable or "").strip().lower() if user is not None else ""
     if user is None or not state:
-        return Check(name="connectable", status="warn", detail="MAM did not say whether you are connectable")
+        return Verdict("warn", "MAM did not say whether you are connectable")
     if state == "yes":
-        return Check(name="connectable", status="ok", detail=f"MAM sees you as connectable (listening on {where})")
+        return Verdict("ok", f"MAM sees you as connectable (listening on {where})")
     if state == "no":
-        return Check(
-            name="connectable",
-            status="warn",
-            detail=f"MAM sees you as NOT connectable; mamdl listens on {where}",
-            fix=forward,
-        )
-    return Check(
-        name="connectable",
-        status="warn",
-        detail=f"MAM reports connectable={state!r}: no client of yours is announcing right now",
-        fix="Start seeding (mam seed, or mam mcp) and check again after its next announce. " + forward,
+        return Verdict("warn", f"MAM sees you as NOT connectable; mamdl listens on {where}", forward)
+    return Verdict(
+        "warn",
+        f"MAM reports connectable={state!r}: no client of yours is announcing right now",
+        "Start seeding (mam seed, or mam mcp) and check again after its next announce. " + forward,
     )

@@ -97,13 +97,14 @@ class HealthMixin(DownloadsMixin):
         return checks
 
     def _check_connectable(self) -> Check:
-        from mamdl.service.connectivity import connectable_check
+        from mamdl.service.connectivity import connectable_verdict
 
         try:
             user = self.user_info()[0]  # refreshed by the session check just before
         except MamdlError:
             user = None
-        return connectable_check(self.settings, user)
+        v = connectable_verdict(self.settings, user)
+        return Check(name="connectable", status=v.status, detail=v.detail, fix=v.fix)
 
     def _check_files(self) -> Check:
         paths = self.settings.paths
