@@ -87,3 +87,27 @@ def test_dropped_answer_is_reported_and_not_retried(sb, mam):
     assert err["kind"] == "PurchaseUncertain" and "not retried" in err["error"]
     assert len(sb.bonus_purchases()) == 1
     assert sum(1 for r in sb.requests() if r["path"].startswith("/json/bonusBuy.php")) == 1
+
+
+@pytest.mark.parametrize(("answer", "bought"), [("n", 0), ("y", 1)])
+def test_terminal_prompt_buys_only_on_yes(sb, answer, bought):
+    """In a terminal the cost and balance after are shown and the purchase waits for an answer.
+    Sabotage: default the prompt to yes (or skip it) and the 'n' run buys."""
+    import os
+    import subprocess
+
+    from tests.cli.conftest import MAM
+
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [MAM, "bonus", "upload", "50"], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        os.write(master, f"{answer}\n".encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "costs 25,000 points" in out and "60,000 -> 35,000" in out, out + err
+    assert len(sb.bonus_purchases()) == bought
+    assert proc.returncode == (0 if bought else 1)
