@@ -75,6 +75,9 @@ def test_goals_need_both_ratio_and_time() -> None:
 
 
 def test_torrents_to_stop_only_complete_seeding_ones() -> None:
+    """`torrents_to_stop` is what the seeding loop (`Service.stop_satisfied`) asks before it checks
+    MAM's view. Sabotage caught: dropping the SEEDING-state or the progress condition (a paused,
+    finished or half-downloaded torrent would be offered for stopping)."""
     goal = SeedGoal(ratio=0, seed_seconds=10)
     candidates = [
         snap(info_hash="1" * 40, goal=goal, seeding_seconds=11),
