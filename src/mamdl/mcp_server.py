@@ -291,7 +291,7 @@ def _register_bonus_tools(server: MCPServer, service: Service) -> None:
             raise ToolError(
                 f"The cost is now {q.cost:,} points, not {confirm_cost:,}: nothing bought. Ask the user again."
             )
-        return service.bonus_buy(kind, amount, confirm=True, source="mcp")
+        return service.bonus_buy(kind, amount, confirm=True, source="mcp", quoted=q)
 
 
 def run(

@@ -126,7 +126,7 @@ def _buy(kind: str, amount: str, *, yes: bool, as_json: bool) -> None:
         if not yes and not typer.confirm("Spend them?", default=False, err=as_json):
             err.print("Nothing bought.")
             raise typer.Exit(1)
-        done = svc.bonus_buy(kind, amount, confirm=True)
+        done = svc.bonus_buy(kind, amount, confirm=True, quoted=q)
     if as_json:
         emit_json(done)
         return

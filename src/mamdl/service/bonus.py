@@ -311,12 +311,22 @@ class BonusMixin(ServiceBase):
 
     # ------------------------------------------------------------------ spending
 
-    def bonus_buy(self, kind: str, amount: str | int | float, *, confirm: bool, source: str = "manual") -> PurchaseOut:
+    def bonus_buy(
+        self,
+        kind: str,
+        amount: str | int | float,
+        *,
+        confirm: bool,
+        source: str = "manual",
+        quoted: BonusQuote | None = None,
+    ) -> PurchaseOut:
         """Spend points once. Without `confirm` nothing is sent (a dry run with the quote).
 
         Refused (GuardRefused) when the reserve or MAM's limits say no; BonusRefused carries MAM's
-        own text; PurchaseUncertain when the answer was lost (never retried)."""
-        q = self.bonus_quote(kind, amount)
+        own text; PurchaseUncertain when the answer was lost (never retried). `quoted`: a quote
+        this process just made (and showed) for the same purchase, to save asking MAM again."""
+        k, a = normalise(kind, amount)
+        q = quoted if quoted is not None and (quoted.kind, quoted.amount) == (k, a) else self.bonus_quote(k, a)
         if not q.allowed:
             raise GuardRefused(f"Not buying {q.description}: {q.reason}")
         if not confirm:
