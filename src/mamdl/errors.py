@@ -44,6 +44,26 @@ class SessionExpired(MamError):
         super().__init__(f"{msg} ({detail})" if detail else msg)
 
 
+class SessionLocked(MamError):
+    """MAM refused because the session is locked to an IP or ASN this machine is not on (401 "ip …
+    does not match account"). Not an expired cookie: a new cookie from the same place would fail
+    the same way, so the advice differs."""
+
+    def __init__(self, detail: str = "") -> None:
+        msg = (
+            "MAM refused the request because this mam_id is locked to another IP address or ASN "
+            "(MAM said the IP does not match the account). The cookie itself may be fine: create the "
+            "session under Preferences -> Security for the IP or ASN this machine uses (a VPN or a "
+            "changed home IP moves you), or for a dynamic-IP seedbox session run `mam seedbox-ip`."
+        )
+        super().__init__(f"{msg} ({detail})" if detail else msg)
+
+
+class WedgeUncertain(MamError):
+    """A wedge-spending download (`&fl`) may have reached MAM but its answer was lost. MAM spends a
+    wedge each time such a request arrives, so it is never resent automatically."""
+
+
 class AccountBlocked(MamError):
     """HTTP 406: MAM refuses downloads for this account (blocked, or the unsatisfied limit is reached)."""
 

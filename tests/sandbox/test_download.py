@@ -103,15 +103,16 @@ def test_payload_control_endpoint(http, sb):
 def test_wedge_spending(http, sb):
     tid = _tid(http, "way of kings", "13")
     assert http.get("/jsonLoad.php").json()["wedges"] == 3
-    resp = http.get("/tor/download.php", params={"tid": tid, "fl": "1"})
+    resp = http.get(f"/tor/download.php?tid={tid}&fl")
     assert resp.content.startswith(b"d")
     user = http.get("/jsonLoad.php").json()
     assert user["wedges"] == 2
     row = http.search({"id": str(tid)})["data"][0]
     assert row["personal_freeleech"] == 1
     assert sb.wedge_spends()[0]["tid"] == tid and sb.wedge_spends()[0]["wasted"] is False
-    # the bare `&fl` form spends too; fl=0 does not
+    # a second bare `&fl` spends again; `fl=1` and `fl=0` (unconfirmed forms) spend nothing
     http.get(f"/tor/download.php?tid={tid}&fl")
+    assert http.get("/tor/download.php", params={"tid": tid, "fl": "1"}).content.startswith(b"d")
     http.get("/tor/download.php", params={"tid": tid, "fl": "0"})
     assert http.get("/jsonLoad.php").json()["wedges"] == 1
     assert sb.wedge_spends()[1]["wasted"] is True  # it already was personal freeleech
@@ -119,24 +120,24 @@ def test_wedge_spending(http, sb):
 
 def test_wedge_on_a_free_torrent_is_wasted_but_still_costs(http, sb):
     free_tid = next(int(r["id"]) for r in http.search({"searchType": "fl"})["data"])
-    http.get("/tor/download.php", params={"tid": free_tid, "fl": "1"})
+    http.get(f"/tor/download.php?tid={free_tid}&fl")
     assert sb.wedge_spends() == [{"t": pytest.approx(sb.wedge_spends()[0]["t"]), "tid": free_tid, "wasted": True}]
     assert http.get("/jsonLoad.php").json()["wedges"] == 2
 
 
 def test_vip_freeleech_counts_as_free_for_a_vip_only(http, sb):
     tid = next(int(r["id"]) for r in http.search({"searchType": "VIP"})["data"] if str(r["fl_vip"]) == "1")
-    http.get("/tor/download.php", params={"tid": tid, "fl": "1"})
+    http.get(f"/tor/download.php?tid={tid}&fl")
     assert sb.wedge_spends()[-1]["wasted"] is False
     sb.set_user(classname="VIP", vip_until="2027-01-01 00:00:00")
-    http.get("/tor/download.php", params={"tid": tid, "fl": "1"})
+    http.get(f"/tor/download.php?tid={tid}&fl")
     assert sb.wedge_spends()[-1]["wasted"] is True
 
 
 def test_no_wedges_left(http, sb):
     sb.set_user(wedges=0)
     tid = _tid(http, "circe", "14")
-    resp = http.get("/tor/download.php", params={"tid": tid, "fl": "1"})
+    resp = http.get(f"/tor/download.php?tid={tid}&fl")
     assert resp.status_code == 200 and not resp.content.startswith(b"d")
     assert "no freeleech wedges" in resp.text
     assert sb.wedge_spends() == []

@@ -34,6 +34,11 @@ def _rotated(resp) -> str | None:
 @pytest.mark.parametrize("cookie", [None, "not-the-cookie"])
 def test_every_mam_endpoint_needs_the_cookie(http, method, path, cookie):
     resp = http.client.request(method, path, headers={"Cookie": f"mam_id={cookie}"} if cookie else {})
+    if cookie is None and path.startswith("/tor/download.php"):
+        # MAM's own answer to a cookie-less download: the session's IP lock, not a login page
+        assert resp.status_code == 401
+        assert resp.text == "ip 127.0.0.1 does not match account, and no auth cookie provided"
+        return
     assert resp.status_code == 403
     assert resp.headers["content-type"].startswith("text/html")
     assert resp.text.startswith("Error, you are not signed in")

@@ -20,11 +20,28 @@ def sandbox_cmd(
     port: Annotated[int, typer.Option("--port", help="0 picks a free port.")] = 0,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where payloads and .torrent files go.")] = None,
     leecher: Annotated[bool, typer.Option("--leecher", help="Run a leecher so seeding clients' ratio climbs.")] = False,
+    row_style: Annotated[
+        str, typer.Option("--row-style", help="Search rows as the live site types them (live) or all strings (doc).")
+    ] = "live",
+    summary_style: Annotated[
+        str, typer.Option("--summary-style", help="Snatch summary nested (as MAM now) or at the top level (older).")
+    ] = "nested",
 ) -> None:
     """Run a MAM-compatible server, tracker and seeder on 127.0.0.1 (prints MAM_BASE_URL and MAM_ID)."""
     from mamdl.sandbox import serve
 
-    serve(catalogue=catalogue, port=port, data_dir=data_dir, leecher=leecher)
+    if row_style not in ("live", "doc"):
+        raise ValueError("--row-style must be live or doc")
+    if summary_style not in ("nested", "top"):
+        raise ValueError("--summary-style must be nested or top")
+    serve(
+        catalogue=catalogue,
+        port=port,
+        data_dir=data_dir,
+        leecher=leecher,
+        row_style=row_style,
+        summary_style=summary_style,
+    )
 
 
 @app.command("demo")

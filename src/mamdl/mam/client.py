@@ -13,6 +13,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import time
 from http.cookies import SimpleCookie
 from typing import Any
@@ -23,6 +24,7 @@ from mamdl import __version__
 from mamdl.config import Settings
 from mamdl.errors import (
     AccountBlocked,
+    GuardRefused,
     MalformedResponse,
     MamError,
     NetworkError,
@@ -30,10 +32,13 @@ from mamdl.errors import (
     RateLimited,
     ServerError,
     SessionExpired,
+    SessionLocked,
+    WedgeUncertain,
 )
 from mamdl.mam.models import SearchPage, SearchRequest, SearchResult, SeedboxAnswer, UserInfo
 from mamdl.mam.pacing import RequestGate
 from mamdl.mam.session import SessionStore
+from mamdl.mam.wedges import WedgeLedger
 from mamdl.redact import redact
 
 log = logging.getLogger(__name__)
@@ -44,14 +49,20 @@ CHECK_COOKIE_PATH = "/json/checkCookie.php"
 DOWNLOAD_PATH = "/tor/download.php"
 SEEDBOX_PATH = "/json/dynamicSeedbox.php"
 NOTHING_RETURNED = "Nothing returned, out of"
+_NOTHING_RE = re.compile(r"^Nothing returned, out of\s+([0-9][0-9,]*)")
+_IP_MISMATCH_RE = re.compile(r"\bip\b.{0,80}\bdoes not match\b", re.IGNORECASE | re.DOTALL)
 
 
 class _Retry(Exception):
-    """Internal: this attempt failed in a way worth trying again."""
+    """Internal: this attempt failed in a way worth trying again.
 
-    def __init__(self, error: MamError, retry_after: float | None = None) -> None:
+    `sent` is False only when the request provably never left (the connection could not be
+    opened): the one case where even a non-idempotent request may be tried again."""
+
+    def __init__(self, error: MamError, retry_after: float | None = None, *, sent: bool = True) -> None:
         self.error = error
         self.retry_after = retry_after
+        self.sent = sent
 
 
 class MamClient:
@@ -72,9 +83,24 @@ class MamClient:
         self.rotations_seen = 0
         self.clock_skew: float | None = None
         """Local clock minus MAM's (from the Date header of the last answer), in seconds."""
+        self._wedges: WedgeLedger | None = None
+
+    @property
+    def wedges(self) -> WedgeLedger:
+        """The durable record of wedge spends (opened on first use)."""
+        if self._wedges is None:
+            self._wedges = WedgeLedger(self.settings.paths.state_dir / "wedges.sqlite")
+        return self._wedges
+
+    def wedge_recorded(self, torrent_id: int) -> bool:
+        """True when a wedge was spent, or may have been, on this torrent from this state dir."""
+        return self.wedges.get(self.settings.base_url, torrent_id) is not None
 
     def close(self) -> None:
         self._http.close()
+        if self._wedges is not None:
+            self._wedges.close()
+            self._wedges = None
 
     def __enter__(self) -> MamClient:
         return self
@@ -89,7 +115,11 @@ class MamClient:
         if "data" not in data:
             message = str(data.get("error") or data.get("message") or "")
             if message.startswith(NOTHING_RETURNED):
-                return SearchPage(results=[], total=0, found=0)
+                # "out of 0": nothing matches; "out of N" (N > 0): paged past the last row. Either
+                # way the list ends here; keep N so a pager knows how many there were.
+                m = _NOTHING_RE.match(message)
+                n = _int(m.group(1).replace(",", ""), 0) if m else 0
+                return SearchPage(results=[], total=n, found=n)
             if message:
                 raise MamError(f"MAM refused the search: {redact(message)}")
             raise MalformedResponse("MAM's search answer had neither results nor an error message.")
@@ -124,18 +154,48 @@ class MamClient:
     def check_cookie(self) -> dict[str, Any]:
         """MAM's cheap session check; raises SessionExpired when the cookie is not accepted."""
         data = self._json("GET", CHECK_COOKIE_PATH)
-        ok = data.get("Success", data.get("success"))
-        if ok in (True, "true", 1, "1"):
+        if _success(data.get("Success", data.get("success"))):
             return data
         raise SessionExpired("the session check said no")
 
     def download_torrent(self, torrent_id: int, *, dl: str | None = None, wedge: bool = False) -> bytes:
-        """The `.torrent` bytes; `dl` uses the hash form, `wedge` spends a freeleech wedge (`&fl`)."""
+        """The `.torrent` bytes; `dl` uses the hash form, `wedge` spends a freeleech wedge.
+
+        A wedge is MAM's bare `&fl` on the download URL, and every such request that reaches MAM
+        spends one. So: the spend is recorded in the wedge ledger *before* sending, a torrent that
+        already has a record is refused (`GuardRefused`), and the request is never resent once it
+        may have reached MAM (`WedgeUncertain` says so when the answer is lost)."""
         path = f"{DOWNLOAD_PATH}/{dl}" if dl else DOWNLOAD_PATH
-        params: dict[str, str] = {"tid": str(torrent_id)}
-        if wedge:
-            params["fl"] = "1"
-        resp = self._send("GET", path, params=params, accept="application/x-bittorrent")
+        if not wedge:
+            resp = self._send("GET", path, params={"tid": str(torrent_id)}, accept="application/x-bittorrent")
+            return self._torrent_body(resp, torrent_id)
+        site = self.settings.base_url
+        if not self.wedges.reserve(site, torrent_id):
+            raise GuardRefused(
+                f"A wedge was already spent (or may have been) on torrent {torrent_id}; mamdl never sends a "
+                "second. Fetch it without a wedge."
+            )
+        try:
+            # httpx would write `fl=`; MAM's working form is the bare flag, so the query is built here.
+            resp = self._send("GET", f"{path}?tid={torrent_id}&fl", accept="application/x-bittorrent", idempotent=False)
+        except (SessionExpired, SessionLocked):
+            self.wedges.release(site, torrent_id)  # refused at the door: nothing was spent
+            raise
+        except _NeverSent as never:
+            self.wedges.release(site, torrent_id)
+            raise never.error from None
+        except (NetworkError, ServerError, RateLimited) as exc:  # no answer, or none that says what happened
+            raise WedgeUncertain(
+                f"The wedge request for torrent {torrent_id} may have reached MAM, but its answer was lost "
+                f"({exc}). MAM spends a wedge for every such request, so mamdl did not resend it and recorded "
+                f"the spend: running `mam get {torrent_id}` again fetches the .torrent without spending another "
+                "(check on MAM whether it shows as personal freeleech)."
+            ) from None
+        body = self._torrent_body(resp, torrent_id)
+        self.wedges.confirm(site, torrent_id)
+        return body
+
+    def _torrent_body(self, resp: httpx2.Response, torrent_id: int) -> bytes:
         body = resp.content
         if not body.startswith(b"d"):
             self._raise_for_non_torrent(resp, torrent_id)
@@ -168,9 +228,15 @@ class MamClient:
         return self._parse_json(resp)
 
     def _parse_json(self, resp: httpx2.Response) -> dict[str, Any]:
+        """JSON was asked for. MAM signals a dead session by the *kind* of answer, not by one
+        sentence (its wording is not public): an HTML or plain-text body where JSON was expected is
+        a login page or an "Error, you are not signed in" notice, whatever it says."""
         text = resp.text
-        if _looks_like_login(text):
-            raise SessionExpired("MAM answered with a login page where JSON was expected")
+        content_type = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        if _looks_like_login(text) or (content_type in ("text/html", "text/plain") and not _looks_like_json(text)):
+            raise SessionExpired(
+                f"MAM answered with {content_type or 'a page'} where JSON was expected, as it does for a dead session"
+            )
         try:
             data = json.loads(text)
         except ValueError:
@@ -200,9 +266,13 @@ class MamClient:
         accept: str = "application/json",
         allow_statuses: frozenset[int] | set[int] = frozenset(),
         retry_429: bool = True,
+        idempotent: bool = True,
     ) -> httpx2.Response:
         """One logical request: retried with backoff and jitter on connection errors, 429
-        (Retry-After honoured) and 5xx, within `retry_budget_seconds` and `max_attempts`."""
+        (Retry-After honoured) and 5xx, within `retry_budget_seconds` and `max_attempts`.
+
+        A non-idempotent request (a wedge spend) is retried only when the connection could not be
+        opened at all; any other failure is raised at once. If it never got sent, `_NeverSent`."""
         url = path if path.startswith("http") else self.settings.base_url + path
         deadline = time.monotonic() + self.settings.retry_budget_seconds
         attempt = 0
@@ -211,11 +281,15 @@ class MamClient:
             try:
                 return self._attempt(method, url, params, json_body, accept, allow_statuses, retry_429)
             except _Retry as retry:
+                if not idempotent and retry.sent:
+                    raise retry.error from None
                 delay = retry.retry_after
                 if delay is None:
                     delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
                 remaining = deadline - time.monotonic()
                 if attempt >= self.settings.max_attempts or delay > remaining:
+                    if not idempotent:
+                        raise _NeverSent(retry.error) from None
                     raise retry.error from None
                 log.info("MAM request failed (%s); retry %d in %.1fs", retry.error, attempt, delay)
                 time.sleep(delay)
@@ -242,8 +316,11 @@ class MamClient:
                     json=json_body,
                     headers={"Cookie": f"mam_id={cookie}", "Accept": accept},
                 )
-            except httpx2.TimeoutException:
-                raise _Retry(NetworkError("MAM did not answer in time.")) from None
+            except httpx2.ConnectError:
+                raise _Retry(NetworkError("Could not reach MAM: ConnectError"), sent=False) from None
+            except httpx2.TimeoutException as exc:
+                sent = not isinstance(exc, (httpx2.ConnectTimeout, httpx2.PoolTimeout))
+                raise _Retry(NetworkError("MAM did not answer in time."), sent=sent) from None
             except httpx2.TransportError as exc:
                 raise _Retry(NetworkError(f"Could not reach MAM: {redact(type(exc).__name__)}")) from None
             self._absorb_rotation(resp)
@@ -289,6 +366,9 @@ class MamClient:
         if status >= 500:
             raise _Retry(ServerError(f"MAM had a server error (HTTP {status}). Try again later."))
         if status in (401, 403):
+            text = resp.text[:2000]
+            if _IP_MISMATCH_RE.search(text):
+                raise SessionLocked(f"HTTP {status}: {redact(_first_line(text))}")
             raise SessionExpired(f"HTTP {status}")
         if 300 <= status < 400:
             location = resp.headers.get("location", "")
@@ -307,6 +387,24 @@ class MamClient:
         if resp.text.lstrip().startswith("Error, you are not signed in"):
             raise SessionExpired("MAM says the session is not signed in")
         return resp
+
+
+class _NeverSent(Exception):
+    """Internal: a non-idempotent request could not even be sent (every connection attempt failed)."""
+
+    def __init__(self, error: MamError) -> None:
+        self.error = error
+
+
+def _success(value: Any) -> bool:
+    """MAM's `Success`: true, 1, "1", "true", or a sentence such as "You are logged in as: …"."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "null")
+    return value is True or (isinstance(value, int) and value == 1)
+
+
+def _looks_like_json(text: str) -> bool:
+    return text.lstrip()[:1] in ("{", "[")
 
 
 def _looks_like_login(text: str) -> bool:

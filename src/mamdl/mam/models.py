@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import math
 import re
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+log = logging.getLogger(__name__)
 
 MAIN_CATEGORIES = {13: "audiobook", 14: "ebook", 15: "musicology", 16: "radio"}
 
@@ -211,42 +214,112 @@ class SearchResult(BaseModel):
     def _from_mam(cls, data: Any) -> Any:
         if not isinstance(data, dict) or ("author_info" not in data and "times_completed" not in data):
             return data  # already clean (e.g. round-tripped through model_dump)
-        owner_name = data.get("owner_name") or ""
-        ownership = data.get("ownership")
-        if not owner_name and isinstance(ownership, list) and len(ownership) > 1:
-            owner_name = str(ownership[1])
-        filetype = data.get("filetype") or ""
-        return {
-            "id": parse_int(data.get("id")),
-            "title": html.unescape(str(data.get("title") or "")).strip(),
-            "authors": parse_people(data.get("author_info")),
-            "narrators": parse_people(data.get("narrator_info")),
-            "series": parse_series(data.get("series_info")),
-            "added": parse_added(data.get("added")),
-            "size_bytes": parse_size(data.get("size")),
-            "seeders": parse_int(data.get("seeders")),
-            "leechers": parse_int(data.get("leechers")),
-            "snatches": parse_int(data.get("times_completed")),
-            "numfiles": parse_int(data.get("numfiles")),
-            "category": parse_int(data.get("category")),
-            "catname": str(data.get("catname") or ""),
-            "main_cat": parse_int(data.get("main_cat")),
-            "language": parse_int(data.get("language")),
-            "lang_code": str(data.get("lang_code") or ""),
-            "filetypes": [t.lower() for t in re.split(r"[\s,]+", str(filetype)) if t],
-            "tags": str(data.get("tags") or ""),
-            "browseflags": parse_int(data.get("browseflags")),
-            "vip": parse_bool(data.get("vip")),
-            "free": parse_bool(data.get("free")),
-            "fl_vip": parse_bool(data.get("fl_vip")),
-            "personal_freeleech": parse_bool(data.get("personal_freeleech")),
-            "my_snatched": parse_bool(data.get("my_snatched")),
-            "owner_name": str(owner_name),
-            "dl": data.get("dl") or None,
-            "weight": float(data["w"]) if _is_number(data.get("w")) else None,
-            "description": data.get("description"),
-            "isbn": str(data["isbn"]) if data.get("isbn") else None,
-        }
+        out: dict[str, Any] = {}
+        for name, parse in _ROW_FIELDS.items():
+            try:
+                value = parse(data)
+            except Exception as exc:  # one odd field must not sink the row: drop it, say so once
+                _warn_field(name, exc)
+                continue
+            if value is not _MISSING:
+                out[name] = value
+        return out
+
+
+_MISSING = object()
+_warned_fields: set[str] = set()
+
+
+def _warn_field(name: str, problem: object) -> None:
+    """One warning per field for the life of the process, however many rows share the quirk:
+    a whole page of odd `isbn`s should not bury the log, and a new quirk should not go unseen."""
+    if name in _warned_fields:
+        return
+    _warned_fields.add(name)
+    log.warning("MAM sent a search-row field mamdl could not read; kept the row without it: %s (%s)", name, problem)
+
+
+def _text(value: Any) -> str:
+    """A string field that MAM may send as a JSON number (`title` 1984, `isbn`, an all-digit
+    `owner_name`). Containers are not text: they raise, so the field is dropped with a warning."""
+    if value is None:
+        return ""
+    if isinstance(value, (bool, dict, list)):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return html.unescape(str(value)).strip()
+
+
+def _optional_text(value: Any) -> str | None:
+    return _text(value) or None
+
+
+def _owner_name(data: dict[str, Any]) -> str:
+    """`owner_name`, or the name inside `ownership` (a list, or a *string* holding `[id,"name"]`)."""
+    name = data.get("owner_name")
+    if name not in (None, ""):
+        return _text(name)
+    ownership = data.get("ownership")
+    if isinstance(ownership, str) and ownership.strip():
+        ownership = json.loads(ownership)
+    if isinstance(ownership, list) and len(ownership) > 1:
+        return _text(ownership[1])
+    return ""
+
+
+def _filetypes(value: Any) -> list[str]:
+    if isinstance(value, list):
+        value = " ".join(str(v) for v in value)
+    return [t.lower() for t in re.split(r"[\s,]+", _text(value)) if t]
+
+
+def _weight(value: Any) -> float | None:
+    return float(value) if _is_number(value) else None
+
+
+def _strict_int(value: Any) -> int:
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (dict, list)):
+        raise ValueError(f"expected a number, got {value!r:.40}")
+    return int(float(str(value).replace(",", "")))
+
+
+_ROW_FIELDS: dict[str, Any] = {
+    # Each entry reads one model field from a raw row; an exception drops that field only.
+    "id": lambda d: _strict_int(d.get("id")),
+    "title": lambda d: _text(d.get("title")),
+    "authors": lambda d: parse_people(d.get("author_info")),
+    "narrators": lambda d: parse_people(d.get("narrator_info")),
+    "series": lambda d: parse_series(d.get("series_info")),
+    "added": lambda d: parse_added(d.get("added")),
+    "size_bytes": lambda d: parse_size(d.get("size")),
+    "seeders": lambda d: _strict_int(d.get("seeders")),
+    "leechers": lambda d: _strict_int(d.get("leechers")),
+    "snatches": lambda d: _strict_int(d.get("times_completed")),
+    "numfiles": lambda d: _strict_int(d.get("numfiles")),
+    "category": lambda d: _strict_int(d.get("category")),
+    "catname": lambda d: _text(d.get("catname")),
+    "main_cat": lambda d: _strict_int(d.get("main_cat")),
+    "language": lambda d: _strict_int(d.get("language")),
+    "lang_code": lambda d: _text(d.get("lang_code")),
+    "filetypes": lambda d: _filetypes(d.get("filetype")),
+    "tags": lambda d: _text(d.get("tags")),
+    "browseflags": lambda d: _strict_int(d.get("browseflags")),
+    "vip": lambda d: parse_bool(d.get("vip")),
+    "free": lambda d: parse_bool(d.get("free")),
+    "fl_vip": lambda d: parse_bool(d.get("fl_vip")),
+    "personal_freeleech": lambda d: parse_bool(d.get("personal_freeleech")),
+    "my_snatched": lambda d: parse_bool(d.get("my_snatched")),
+    "owner_name": _owner_name,
+    "dl": lambda d: _optional_text(d.get("dl")),
+    "weight": lambda d: _weight(d.get("w")),
+    "description": lambda d: _optional_text(d.get("description")),
+    "isbn": lambda d: _optional_text(d.get("isbn")),
+}
 
 
 def _is_number(v: Any) -> bool:
@@ -429,11 +502,7 @@ class UserInfo(BaseModel):
                 ratio = None
         except ValueError:
             ratio = None  # "∞"
-        # The buckets arrive at the top level; some clients report them nested under
-        # "snatch_summary". Accept both.
-        summary = data.get("snatch_summary")
-        if not isinstance(summary, dict) and any(k in data for k in ("unsat", "sSat", "seedUnsat", "leeching")):
-            summary = data
+        summary = _merged_summary(data)
         return cls(
             username=str(data.get("username") or ""),
             uid=parse_int(data.get("uid")),
@@ -445,7 +514,7 @@ class UserInfo(BaseModel):
             wedges=parse_int(data.get("wedges")),
             vip_until=str(data["vip_until"]) if data.get("vip_until") else None,
             connectable=str(data["connectable"]) if data.get("connectable") is not None else None,
-            country_code=str(data["country_code"]) if data.get("country_code") else None,
+            country_code=str(data["country_code"]).upper() if data.get("country_code") else None,
             snatch_summary=SnatchSummary.from_api(summary) if isinstance(summary, dict) else None,
         )
 
@@ -453,6 +522,39 @@ class UserInfo(BaseModel):
     @classmethod
     def _bonus(cls, v: Any) -> Any:
         return v if _is_number(v) else 0.0
+
+
+_BUCKETS = (
+    "leeching",
+    "sSat",
+    "seedUnsat",
+    "seedHnr",
+    "inactSat",
+    "inactUnsat",
+    "inactHnr",
+    "upAct",
+    "upInact",
+    "unsat",
+)
+
+
+def _merged_summary(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The snatch buckets, nested form first, then the top level.
+
+    Since spring 2026 MAM nests them under `snatch_summary`; older answers (and some accounts) put
+    them at the top level, and one capture has a top-level `"unsat": null` beside the nested one.
+    A bucket that is null or absent in one place is taken from the other, so neither form (nor a
+    mix) loses the unsatisfied count the download guard depends on."""
+    nested = data.get("snatch_summary")
+    nested = nested if isinstance(nested, dict) else {}
+    merged: dict[str, Any] = {}
+    for key in _BUCKETS:
+        for source in (nested, data):
+            value = source.get(key)
+            if isinstance(value, dict) or _is_number(value):
+                merged[key] = value
+                break
+    return merged or None
 
 
 class SeedboxAnswer(BaseModel):

@@ -28,6 +28,7 @@ from mamdl.sandbox.catalogue import Catalogue, catalogue_from_data, format_size,
 from mamdl.sandbox.cookies import SessionCookies
 from mamdl.sandbox.faults import Fault, FaultBook, parse_fault
 from mamdl.sandbox.payloads import Payload, PayloadFile, PayloadStore, plan_payload, with_announce
+from mamdl.sandbox.rows import check_row_style
 from mamdl.sandbox.server import SandboxHTTPServer, dl_hash, serve_in_thread
 from mamdl.sandbox.state import Account, AccountState, Timing
 from mamdl.sandbox.swarm import Swarm
@@ -65,6 +66,11 @@ class Sandbox:
         honest_sizes: search rows show the size of the generated payload (what a client will
             really download) instead of the catalogue's realistic listed size.
         allowed_clients: peer-id prefixes the tracker accepts; None accepts every client.
+        row_style: "live" (default: search rows typed as the live site sends them, JSON numbers,
+            `w`, `ownership` as a string, extra fields) or "doc" (every value a string, as in MAM's
+            API help); see `rows.py`.
+        summary_style: "nested" (default: `/jsonLoad.php?snatch_summary` nests the buckets under
+            `snatch_summary`, as MAM does since spring 2026) or "top" (the older top-level form).
         user: initial values for the user's account (username, uid, classname, wedges, seedbonus,
             base_uploaded, base_downloaded, vip_until, unsat_limit, seedbox_allowed, ...).
         start: start serving at once (default); otherwise call `start()`.
@@ -93,8 +99,12 @@ class Sandbox:
         honest_sizes: bool = False,
         allowed_clients: Iterable[str] | None = DEFAULT_ALLOWED_CLIENTS,
         user: dict[str, Any] | None = None,
+        row_style: str = "live",
+        summary_style: str = "nested",
         start: bool = True,
     ) -> None:
+        self.row_style = check_row_style(row_style)
+        self.summary_style = check_summary_style(summary_style)
         if isinstance(catalogue, Catalogue):
             self.catalogue = catalogue
         elif isinstance(catalogue, (dict, list)):
@@ -294,7 +304,8 @@ class Sandbox:
 
     def configure(self, **values: Any) -> None:
         """Change timing (satisfy_seconds, inactive_seconds, hnr_seconds, announce_interval,
-        seedbox_window) or cookie behaviour (rotate_every, grace) while running."""
+        seedbox_window), cookie behaviour (rotate_every, grace) or the answer forms (row_style,
+        summary_style) while running."""
         timing_fields = {f.name for f in fields(Timing)}
         for key, value in values.items():
             if key in timing_fields:
@@ -303,10 +314,13 @@ class Sandbox:
                 self.cookies.rotate_every = int(value)
             elif key == "grace":
                 self.cookies.grace = float(value)
+            elif key == "row_style":
+                self.row_style = check_row_style(str(value))
+            elif key == "summary_style":
+                self.summary_style = check_summary_style(str(value))
             else:
-                raise ValueError(
-                    f"unknown setting {key!r}; known: {', '.join(sorted(timing_fields | {'rotate_every', 'grace'}))}"
-                )
+                known = timing_fields | {"rotate_every", "grace", "row_style", "summary_style"}
+                raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(known))}")
 
     def add_snatch(self, tid: int, **kwargs: Any) -> None:
         """A made-up snatch for the user: `age`, `seeded` (seconds), `left`, `active`."""
@@ -316,7 +330,13 @@ class Sandbox:
 
     def user_info(self, *, snatch_summary: bool = True) -> dict[str, Any]:
         """What `/jsonLoad.php` would answer now."""
-        return self.state.user_json(self.state.user, sizes=self.sizes, now=time.time(), snatch_summary=snatch_summary)
+        return self.state.user_json(
+            self.state.user,
+            sizes=self.sizes,
+            now=time.time(),
+            snatch_summary=snatch_summary,
+            summary_style=self.summary_style,
+        )
 
     def state_snapshot(self) -> dict[str, Any]:
         snap = self.state.snapshot(time.time())
@@ -412,10 +432,18 @@ class Sandbox:
             "timing": asdict(self.timing),
             "rotate_every": self.cookies.rotate_every,
             "grace": self.cookies.grace,
+            "row_style": self.row_style,
+            "summary_style": self.summary_style,
             "leecher": self.swarm.leecher_enabled,
             "seeder_port": self.swarm.seeder_port,
             "allowed_clients": list(self.tracker.allowed_clients) if self.tracker.allowed_clients else None,
         }
+
+
+def check_summary_style(style: str) -> str:
+    if style not in ("nested", "top"):
+        raise ValueError(f"summary_style must be nested or top, not {style!r}")
+    return style
 
 
 __all__ = ["Sandbox"]

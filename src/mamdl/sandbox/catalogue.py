@@ -237,6 +237,8 @@ def _entry(row: Any, index: int, source: str) -> Entry:
     if tid <= 0:
         raise fail('needs a positive integer "id".')
     title = row.get("title")
+    if isinstance(title, int) and not isinstance(title, bool):
+        title = str(title)  # MAM sends an all-digit title ("1984") as a JSON number
     if not isinstance(title, str) or not title.strip():
         raise fail('needs a non-empty string "title".')
     main_cat = _int(row.get("main_cat"), -1)

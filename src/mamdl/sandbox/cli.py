@@ -48,7 +48,7 @@ def serve(
 
     Every keyword is passed to `Sandbox` (see its docstring); `options` takes the rarer ones
     (hnr_seconds, seedbox_window, leecher_pause, seeder_rate_limit, honest_sizes, allowed_clients,
-    user).
+    user, row_style, summary_style).
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         "--honest-sizes", action="store_true", help="search rows show the real (scaled-down) payload sizes"
     )
     parser.add_argument("--seeder-rate-limit", type=int, default=0, help="seeder upload limit in bytes/s (0: none)")
+    parser.add_argument("--row-style", choices=("live", "doc"), default="live", help="search rows typed live or doc")
+    parser.add_argument(
+        "--summary-style", choices=("nested", "top"), default="nested", help="snatch summary nested or top-level"
+    )
     args = parser.parse_args(argv)
     try:
         serve(
@@ -132,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             payload_scale=args.payload_scale,
             honest_sizes=args.honest_sizes,
             seeder_rate_limit=args.seeder_rate_limit,
+            row_style=args.row_style,
+            summary_style=args.summary_style,
         )
     except MamdlError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -10,6 +10,8 @@ request(s). Kinds:
 - `disconnect`: close the connection without an answer;
 - `drop_answer`: do the request's work (a bonus purchase is made and counted), then close the
   connection without an answer: what a client sees when the network fails after MAM acted;
+- `answer`: reply with exactly `body`, `status` (default 200) and `content_type` (default JSON),
+  e.g. a 401 "ip … does not match account", or a `checkCookie` whose `Success` is a sentence;
 - `expire_after`: not queued here; the session dies after `n` more requests (see `cookies.py`).
 
 `path` limits a fault to one endpoint (exact path, or a prefix ending in `/`); without it, a fault
@@ -23,7 +25,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("status", "slow", "malformed_json", "login_page", "disconnect", "drop_answer", "expire_after")
+KINDS = ("status", "slow", "malformed_json", "login_page", "disconnect", "drop_answer", "answer", "expire_after")
 
 
 class FaultError(ValueError):
@@ -41,6 +43,7 @@ class Fault:
     delay: float = 0.0
     body: str | None = None
     n: int = 0
+    content_type: str | None = None
 
     def matches(self, path: str) -> bool:
         if self.path is None:
@@ -70,7 +73,7 @@ def parse_fault(spec: dict[str, Any]) -> Fault:
     kind = spec.get("kind")
     if kind not in KINDS:
         raise FaultError(f"unknown fault kind {kind!r}; one of: {', '.join(KINDS)}")
-    known = {"kind", "count", "path", "status", "retry_after", "delay", "body", "n"}
+    known = {"kind", "count", "path", "status", "retry_after", "delay", "body", "n", "content_type"}
     unknown = set(spec) - known
     if unknown:
         raise FaultError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
@@ -79,17 +82,20 @@ def parse_fault(spec: dict[str, Any]) -> Fault:
             kind=kind,
             count=int(spec.get("count", 1)),
             path=str(spec["path"]) if spec.get("path") else None,
-            status=int(spec.get("status", 503)),
+            status=int(spec.get("status", 200 if kind == "answer" else 503)),
             retry_after=_retry_after(spec.get("retry_after")),
             delay=float(spec.get("delay", 0.0)),
             body=str(spec["body"]) if spec.get("body") is not None else None,
             n=int(spec.get("n", 0)),
+            content_type=str(spec["content_type"]) if spec.get("content_type") else None,
         )
     except (TypeError, ValueError) as exc:
         raise FaultError(f"bad fault value: {exc}") from None
     if fault.count == 0 or fault.count < -1:
         raise FaultError("count must be a positive number of requests, or -1 for 'until cleared'")
-    if kind == "status" and not 100 <= fault.status <= 599:
+    if kind == "answer" and fault.body is None:
+        raise FaultError("an answer fault needs a body")
+    if kind in ("status", "answer") and not 100 <= fault.status <= 599:
         raise FaultError("status must be an HTTP status code (100-599)")
     if kind == "slow" and fault.delay <= 0:
         raise FaultError("a slow fault needs a positive delay (seconds)")

@@ -48,7 +48,8 @@ from mamdl.sandbox.catalogue import Catalogue
 from mamdl.sandbox.cookies import SessionCookies
 from mamdl.sandbox.faults import Fault, FaultBook, FaultError
 from mamdl.sandbox.payloads import PayloadStore
-from mamdl.sandbox.search import NOTHING_RETURNED, SearchQuery, SearchRefused, UserView, parse_bracketed, run_search
+from mamdl.sandbox.rows import render_row
+from mamdl.sandbox.search import SearchQuery, SearchRefused, UserView, parse_bracketed, run_search
 from mamdl.sandbox.state import AccountState, Timing
 from mamdl.sandbox.tracker import Tracker, parse_announce_query
 
@@ -77,6 +78,7 @@ LOGIN_PAGE = """<!DOCTYPE html>
 <input type="submit" value="Log in!"></form>
 <p>You need cookies enabled to log in or sign up.</p></div></body></html>
 """
+NOTHING_RETURNED_PREFIX = "Nothing returned, out of"
 SANDBOX_AS = (64496, "SANDBOX-AS Loopback Networks (documentation ASN)")
 
 
@@ -93,6 +95,8 @@ class Site(Protocol):
     sizes: dict[int, int]
     timing: Timing
     tracker: Tracker
+    row_style: str
+    summary_style: str
 
     @property
     def mam_id(self) -> str: ...
@@ -281,7 +285,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
             elif self._apply_fault(fault):
                 return
         cookies = self.sb.cookies
-        if not cookies.is_valid(self._cookie()):
+        cookie = self._cookie()
+        if endpoint == DOWNLOAD_PATH and not cookie:
+            # MAM's answer to a cookie-less download from an IP the session does not cover
+            ip = self.client_address[0]
+            self._text(f"ip {ip} does not match account, and no auth cookie provided", 401)
+            return
+        if not cookies.is_valid(cookie):
             self._text(NOT_SIGNED_IN, 403, "text/html; charset=utf-8")
             return
         self._set_cookie = cookies.after_authenticated()
@@ -309,6 +319,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 headers["Retry-After"] = ra if isinstance(ra, str) else f"{ra:g}"
             body = fault.body if fault.body is not None else _status_body(fault.status)
             self._send(fault.status, body.encode(), "text/html; charset=utf-8", headers)
+            return True
+        if fault.kind == "answer":
+            content_type = fault.content_type or "application/json; charset=utf-8"
+            self._send(fault.status, (fault.body or "").encode(), content_type)
             return True
         if fault.kind == "malformed_json":
             body = fault.body if fault.body is not None else '{"perpage":100,"start":0,"data":[{"id":"1","title":"Trunc'
@@ -355,8 +369,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             hash_to_tid=sb.store.tid_for_hash,
         )
         outcome = run_search(sb.catalogue, query, view)
-        if outcome.found == 0:
-            self._json({"error": NOTHING_RETURNED})
+        if not outcome.hits:  # zero results, or paged past the last one: "out of <how many>"
+            self._json({"error": f"{NOTHING_RETURNED_PREFIX} {outcome.found}"})
             return
         rows = []
         for hit in outcome.hits:
@@ -367,7 +381,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 row["w"] = hit.weight
             if query.dl_link:
                 row["dl"] = dl_hash(account.passkey, hit.entry.id)
-            rows.append(row)
+            rows.append(render_row(row, sb.row_style))
         self._json(
             {
                 "perpage": query.per_page,
@@ -382,7 +396,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         params = self._params()
         sb = self.sb
         data = sb.state.user_json(
-            sb.state.user, sizes=sb.sizes, now=time.time(), snatch_summary="snatch_summary" in params
+            sb.state.user,
+            sizes=sb.sizes,
+            now=time.time(),
+            snatch_summary="snatch_summary" in params,
+            summary_style=sb.summary_style,
         )
         self._json(data, pretty="pretty" in params)
 
@@ -407,8 +425,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if dl and not hmac.compare_digest(dl, dl_hash(account.passkey, tid)):
             self._text("Invalid download link: the hash does not belong to this tid", 400)
             return
-        fl = params.get("fl")
-        if fl is not None and fl[0].strip().lower() not in ("0", "false", "no"):
+        # Strict: only the bare `&fl` that working tools use spends a wedge (`fl=1` is unconfirmed on
+        # the live site, so here it does nothing: a client that sends it would see no freeleech).
+        if "fl" in self._query.split("&"):
             if not sb.state.spend_wedge(account, tid, free=entry.free, fl_vip=entry.fl_vip, now=time.time()):
                 self._text("Error: you have no freeleech wedges left, so the torrent was not sent.", 200)
                 return

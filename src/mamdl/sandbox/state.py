@@ -54,7 +54,8 @@ class Account:
     vip_until: str | None = None
     unsat_limit: int = 100
     connectable: str = "yes"
-    country_code: str = "US"
+    country_code: str = "us"
+    """Lowercase, as MAM sends it."""
     seedbox_allowed: bool = True
     """False: dynamicSeedbox.php answers 403 (the session is not a dynamic-seedbox session)."""
     seedbox_ip: str = "203.0.113.10"
@@ -321,8 +322,20 @@ class AccountState:
         out["unsat"]["red"] = counts["unsat"] >= account.unsat_limit
         return out
 
-    def user_json(self, account: Account, *, sizes: dict[int, int], now: float, snatch_summary: bool) -> dict[str, Any]:
-        """The body of /jsonLoad.php for `account`."""
+    def user_json(
+        self,
+        account: Account,
+        *,
+        sizes: dict[int, int],
+        now: float,
+        snatch_summary: bool,
+        summary_style: str = "nested",
+    ) -> dict[str, Any]:
+        """The body of /jsonLoad.php for `account`.
+
+        `summary_style` "nested" is MAM since spring 2026: the buckets (without `red`) inside a
+        `snatch_summary` object that also carries `connectable`, `created`, `created_at`, and a
+        stray top-level `"unsat": null` beside it; "top" is the older form, buckets at the top level."""
         with self.lock:
             up, down = account.total_uploaded, account.total_downloaded
             ratio: float | str = "∞" if down == 0 else round(up / down, 2)
@@ -330,12 +343,12 @@ class AccountState:
                 "classname": account.classname,
                 "connectable": account.connectable,
                 "country_code": account.country_code,
-                "country_name": "United States" if account.country_code == "US" else account.country_code,
+                "country_name": "United States" if account.country_code.lower() == "us" else account.country_code,
                 "created": 1357041600,
                 "downloaded": human_size(down),
                 "downloaded_bytes": down,
                 "ratio": ratio,
-                "seedbonus": round(account.seedbonus, 1),
+                "seedbonus": min(99_999, int(account.seedbonus)),  # an integer, capped, on MAM
                 "uid": account.uid,
                 "uploaded": human_size(up),
                 "uploaded_bytes": up,
@@ -344,7 +357,18 @@ class AccountState:
                 "wedges": account.wedges,
             }
         if snatch_summary:
-            data.update(self.snatch_buckets(account, sizes, now))
+            buckets = self.snatch_buckets(account, sizes, now)
+            if summary_style == "top":
+                data.update(buckets)
+            else:
+                nested: dict[str, Any] = {
+                    key: {k: v for k, v in bucket.items() if k != "red"} for key, bucket in buckets.items()
+                }
+                nested.update(
+                    connectable=data["connectable"], created=data["created"], created_at="2013-01-01 12:00:00"
+                )
+                data["snatch_summary"] = nested
+                data["unsat"] = None
         return data
 
     def snapshot(self, now: float) -> dict[str, Any]:

@@ -8,10 +8,11 @@ they hope `Service` will provide: what each part uses is typed where it is owned
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Self
 
 from mamdl.config import Settings, load_settings
-from mamdl.errors import NotFound
+from mamdl.errors import AccountBlocked, MamError, NotFound, SessionExpired, SessionLocked
 from mamdl.fsutil import atomic_write, safe_filename
 from mamdl.mam.models import SearchField, SearchRequest, SearchResult, UserInfo
 from mamdl.service.models import FetchResult, UserStats
@@ -19,6 +20,9 @@ from mamdl.service.models import FetchResult, UserStats
 if TYPE_CHECKING:
     from mamdl.mam.cache import Cache
     from mamdl.mam.client import MamClient
+
+
+log = logging.getLogger(__name__)
 
 
 class ServiceBase:
@@ -76,6 +80,20 @@ class ServiceBase:
                 return r
         raise NotFound(f"MAM has no torrent with id {torrent_id}.")
 
+    def lookup_row(self, torrent_id: int) -> SearchResult | None:
+        """`lookup`, or None when MAM's `tor[id]` search fails or leaves the torrent out.
+
+        Fetching by id must not hang on that one search (it has refused or missed torrents that
+        `download.php?tid=` serves): the caller then fetches by `?tid=` and takes the title from the
+        `.torrent`. A dead or IP-locked session, or a blocked account, still stops everything."""
+        try:
+            return self.lookup(torrent_id)
+        except (SessionExpired, SessionLocked, AccountBlocked):
+            raise
+        except MamError as exc:
+            log.info("the search for torrent %s by id gave nothing usable (%s); fetching by tid", torrent_id, exc)
+            return None
+
     def user_info(self, *, refresh: bool = False) -> tuple[UserInfo, bool, float]:
         """(user, from_cache, age_seconds); cached for `cache_ttl_seconds` (24 h by default)."""
         key = f"user:{self.settings.base_url}"
@@ -104,10 +122,10 @@ class ServiceBase:
         from mamdl.engine.torrentfile import parse_torrent
 
         if result is None:
-            result = self.lookup(torrent_id)
-        data = self.client.download_torrent(torrent_id, dl=result.dl, wedge=wedge)
+            result = self.lookup_row(torrent_id)
+        data = self.client.download_torrent(torrent_id, dl=result.dl if result else None, wedge=wedge)
         meta = parse_torrent(data)  # refuses malformed or path-traversing torrents
-        title = result.title or meta.name
+        title = (result.title if result else "") or meta.name
         path = self.settings.paths.torrents_dir / f"{torrent_id}_{safe_filename(title, max_len=100)}.torrent"
         skipped = path.exists() and path.read_bytes() == data
         if not skipped:

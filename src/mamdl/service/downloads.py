@@ -114,7 +114,7 @@ class DownloadsMixin(ServiceBase):
 
         Before a download: the unsatisfied guard (refuses with the numbers unless `force`) and the
         wedge decision (`wedge` = never/auto/always, default from config)."""
-        result = self.lookup(torrent_id)
+        result = self.lookup_row(torrent_id)  # None: MAM's search missed it; fetch by tid regardless
         notes: list[str] = []
         mode = wedge or self.settings.wedge
         user = None
@@ -124,7 +124,7 @@ class DownloadsMixin(ServiceBase):
                 user.snatch_summary,
                 pending=self._started_since(self._user_fetched_at),
                 reserve=self.settings.unsat_reserve,
-                already_snatched=result.my_snatched,
+                already_snatched=bool(result and result.my_snatched),
             )
             if not decision.allowed:
                 if not force:
@@ -141,15 +141,15 @@ class DownloadsMixin(ServiceBase):
             min_bytes=self.settings.wedge_min_bytes,
             already_wedged=self._wedged(torrent_id),
         )
+        # The client records a wedge in its ledger before sending `&fl`, so a lost answer or a
+        # second `mam get` can never spend another on this torrent.
         fetched: FetchResult = self.fetch(torrent_id, result=result, wedge=wd.allowed, wedge_reason=wd.reason)
-        if wd.allowed:
-            self._record_wedge(torrent_id)
         info_hash = None
         if download:
             save = (dest or self.settings.effective_download_dir).expanduser()
             engine = self.engine()
             info_hash = engine.add(
-                Path(fetched.path), save, mam_id=torrent_id, title=result.title, goal=goal or self.default_goal()
+                Path(fetched.path), save, mam_id=torrent_id, title=fetched.title, goal=goal or self.default_goal()
             )
         return GetResult(
             fetch=fetched,
@@ -308,10 +308,11 @@ class DownloadsMixin(ServiceBase):
         return sum(1 for s in self.status() if (s.mam_id is not None) and (s.added_at or 0) > since)
 
     def _wedged(self, torrent_id: int) -> bool:
+        """A wedge spent (or possibly spent) on this torrent: the client's ledger, or the cache
+        entry earlier versions wrote after a successful spend."""
+        if self.client.wedge_recorded(torrent_id):
+            return True
         return self.cache.get(f"wedge:{self.settings.base_url}:{torrent_id}", ttl=10 * 365 * 86400) is not None
-
-    def _record_wedge(self, torrent_id: int) -> None:
-        self.cache.put(f"wedge:{self.settings.base_url}:{torrent_id}", {"at": time.time()})
 
 
 def _local_seeds(rows: list[TorrentStatus]) -> list[LocalSeed]:

@@ -48,7 +48,7 @@ def unsatisfied_room(
 
 def wedge_decision(
     mode: str,
-    result: SearchResult,
+    result: SearchResult | None,
     user: UserInfo | None,
     *,
     min_bytes: int,
@@ -59,6 +59,8 @@ def wedge_decision(
         return Decision(False, "wedges are off (--wedge never).")
     if already_wedged:
         return Decision(False, "a wedge was already spent on this torrent; never twice.")
+    if result is None:
+        return Decision(False, "MAM's search did not return this torrent, so whether it is already free is unknown.")
     vip = bool(user and user.is_vip)
     if result.free:
         return Decision(False, "the torrent is already freeleech.")
