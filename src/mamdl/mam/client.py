@@ -167,7 +167,10 @@ class MamClient:
         may have reached MAM (`WedgeUncertain` says so when the answer is lost)."""
         path = f"{DOWNLOAD_PATH}/{dl}" if dl else DOWNLOAD_PATH
         if not wedge:
-            resp = self._send("GET", path, params={"tid": str(torrent_id)}, accept="application/x-bittorrent")
+            try:
+                resp = self._send("GET", path, params={"tid": str(torrent_id)}, accept="application/x-bittorrent")
+            except NotFound:
+                raise NotFound(f"MAM has no torrent with id {torrent_id} (its download answered 404).") from None
             return self._torrent_body(resp, torrent_id)
         site = self.settings.base_url
         if not self.wedges.reserve(site, torrent_id):
