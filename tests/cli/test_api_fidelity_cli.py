@@ -92,3 +92,20 @@ def test_sandbox_command_serves_doc_rows_and_top_level_summary(tmp_path):
         proc.wait(timeout=30)
     bad = subprocess.run([MAM, "sandbox", "--row-style", "xml"], capture_output=True, text=True, env=env, timeout=60)
     assert bad.returncode != 0 and "--row-style must be live or doc" in bad.stderr
+
+
+def test_doctor_tells_an_ip_locked_session_from_an_expired_one(mam, sandbox_env):
+    """Sabotage caught: `mam doctor` giving the expired-cookie advice (a new cookie from the same
+    place) for a session MAM refuses because of its IP/ASN lock."""
+    sandbox_env.add_fault(
+        "answer",
+        path="/json/checkCookie.php",
+        status=401,
+        content_type="text/plain",
+        body="ip 198.51.100.7 does not match account",
+        count=-1,
+    )
+    checks = {c["name"]: c for c in json.loads(mam("doctor", "--json").stdout)}
+    session = checks["session"]
+    assert session["status"] == "fail" and "IP address or ASN" in session["detail"]
+    assert "seedbox-ip" in session["fix"] and "mam config init" not in session["fix"]

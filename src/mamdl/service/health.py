@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from mamdl.errors import MamdlError, SessionExpired
+from mamdl.errors import MamdlError, SessionExpired, SessionLocked
 from mamdl.service.downloads import DownloadsMixin
 
 SEEDBOX_MIN_INTERVAL = 3600  # MAM allows one change an hour
@@ -139,6 +139,12 @@ class HealthMixin(DownloadsMixin):
                     " The cookie had rotated here before: if another tool uses the same session, each "
                     "rotation invalidates the other's copy. Give mamdl a session of its own."
                 )
+            return [Check(name="session", status="fail", detail=str(exc), fix=fix)]
+        except SessionLocked as exc:
+            fix = (
+                "The session is locked to another IP or ASN: recreate it on MAM (Preferences -> Security) for the "
+                "IP/ASN this machine uses, or run `mam seedbox-ip` for a dynamic-seedbox session."
+            )
             return [Check(name="session", status="fail", detail=str(exc), fix=fix)]
         except MamdlError as exc:
             return [Check(name="session", status="fail", detail=str(exc), fix="Check the network and MAM_BASE_URL.")]
