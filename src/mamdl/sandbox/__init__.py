@@ -10,7 +10,8 @@ Public API
          satisfy_seconds=259200, inactive_seconds=900, hnr_seconds=2592000, announce_interval=5,
          rotate_every=5, grace=60, seedbox_window=3600, payload_scale=1.0, leecher=False,
          leecher_pause=2.0, corrupt_peer=False, seeder_rate_limit=0, honest_sizes=False,
-         allowed_clients=("-LT","-qB","-TR","A2-","-DE"), user=None, start=True)`
+         allowed_clients=("-LT","-qB","-TR","A2-","-DE"), user=None, row_style="live",
+         summary_style="nested", start=True)`
     Context manager. `.base_url`, `.mam_id` (current), `.passkey`, `.announce_url`, `.requests()`,
     `.clear_requests()`, `.add_fault(kind, **spec)`, `.clear_faults()`, `.reset()`,
     `.new_session()`, `.rotate_cookie()`, `.announce_url_for(passkey)`, `.set_user(**fields)`, `.configure(**timing)`,
@@ -32,7 +33,8 @@ Endpoints
 ---------
 MAM (cookie `mam_id` required): `/tor/js/loadSearchJSONbasic.php` (GET bracketed or POST JSON),
 `/jsonLoad.php[?snatch_summary]`, `/json/checkCookie.php`, `/tor/download.php?tid=N[&fl]` and
-`/tor/download.php/<dl>?tid=N`, `/json/dynamicSeedbox.php`, `/json/bonusBuy.php`,
+`/tor/download.php/<dl>?tid=N` (only a bare `&fl` spends a wedge; a cookie-less download gets
+MAM's 401 "ip … does not match account"), `/json/dynamicSeedbox.php`, `/json/bonusBuy.php`,
 `/json/userBonusHistory.php`.
 Tracker: `/announce?passkey=<pk>` (and `/tracker.php/<pk>/announce`).
 Control (`/_sandbox/...`): info, requests, faults, reset, session, state, user, settings,

@@ -22,7 +22,8 @@ Control endpoints (not MAM's; no cookie needed):
     GET    /_sandbox/state         user, snatches, wedge spends, timing, swarm
     POST   /_sandbox/user          change user fields (wedges, classname, vip_until, base_uploaded, ...)
     POST   /_sandbox/settings      change timing (satisfy_seconds, inactive_seconds, hnr_seconds,
-                                   announce_interval, seedbox_window) and rotate_every / grace
+                                   announce_interval, seedbox_window), rotate_every / grace, and
+                                   the answer forms row_style (live|doc) / summary_style (nested|top)
     POST   /_sandbox/snatches      add a made-up snatch {tid, age, seeded, left, active}
     GET    /_sandbox/payload?tid=N generate if needed; files with sha256, info_hash
     GET    /_sandbox/bonus         bonus purchases performed (answered or not) and the history
