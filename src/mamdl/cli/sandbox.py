@@ -9,6 +9,7 @@ import typer
 
 from mamdl.cli import app
 from mamdl.cli.common import handle_errors
+from mamdl.errors import UsageError
 
 
 @app.command("sandbox")
@@ -31,9 +32,9 @@ def sandbox_cmd(
     from mamdl.sandbox import serve
 
     if row_style not in ("live", "doc"):
-        raise ValueError("--row-style must be live or doc")
+        raise UsageError("--row-style must be live or doc")
     if summary_style not in ("nested", "top"):
-        raise ValueError("--summary-style must be nested or top")
+        raise UsageError("--summary-style must be nested or top")
     serve(
         catalogue=catalogue,
         port=port,
