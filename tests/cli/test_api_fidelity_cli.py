@@ -26,7 +26,7 @@ def test_repeated_get_never_spends_a_second_wedge(mam, sandbox_env):
     would send `&fl` again and MAM would take a second wedge), or retrying the lost request."""
     sb = sandbox_env
     tid = str(_paid_tid(sb))
-    sb.add_fault("drop_response", path=DOWNLOAD)  # MAM spends the wedge, the answer never arrives
+    sb.add_fault("drop_answer", path=DOWNLOAD)  # MAM spends the wedge, the answer never arrives
     first = mam("get", tid, "--wedge", "always", "--json")
     assert first.returncode == 1, first.stdout + first.stderr
     error = json.loads(first.stdout)  # --json: the error is JSON on stdout

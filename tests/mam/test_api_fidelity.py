@@ -73,7 +73,7 @@ def test_lost_answer_after_the_spend_is_never_resent_and_never_spent_twice(clien
     not recording the spend before sending (the second call would send `&fl` again), or raising the
     generic network error (the user would not learn that a wedge may be gone)."""
     tid = _paid_tid(sandbox)
-    sandbox.add_fault("drop_response", path=DOWNLOAD, count=3)  # three chances to retry: none taken
+    sandbox.add_fault("drop_answer", path=DOWNLOAD, count=3)  # three chances to retry: none taken
     with pytest.raises(WedgeUncertain, match=f"mam get {tid}"):
         client.download_torrent(tid, wedge=True)
     assert _downloads(sandbox) == 1

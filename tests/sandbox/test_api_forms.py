@@ -37,11 +37,11 @@ def test_doc_style_rows_on_request_and_at_runtime(http, sb, tmp_path):
         Sandbox(data_dir=tmp_path / "x", row_style="xml", start=False)
 
 
-def test_drop_response_acts_then_loses_the_answer(http, sb):
-    """Sabotage caught: a `drop_response` fault that skips the request (no wedge spent) or that
+def test_drop_answer_spends_the_wedge_then_loses_the_answer(http, sb):
+    """Sabotage caught: a `drop_answer` fault that skips the request (no wedge spent) or that
     still delivers the answer."""
     tid = next(e.id for e in sb.catalogue.entries if not e.free)
-    sb.add_fault("drop_response", path="/tor/download.php")
+    sb.add_fault("drop_answer", path="/tor/download.php")
     with pytest.raises(httpx2.TransportError):
         http.get(f"/tor/download.php?tid={tid}&fl")
     assert [w["tid"] for w in sb.wedge_spends()] == [tid]
