@@ -11,10 +11,26 @@ import mamdl
 SRC = Path(mamdl.__file__).parent
 
 # Lowest first; a module may import its own layer and the ones before it. `config`, `errors`,
-# `redact`, `fsutil` are the shared base. The sandbox is a test double of MAM and peers; it may use
-# libtorrent (its peers are real) but nothing above the base.
-LAYERS = ["base", "mam", "ranking", "engine", "service", "front"]
+# `redact`, `fsutil` are the shared base. `library` (placing finished books, hand-offs to Calibre
+# and Audiobookshelf) works on files and MAM's models, below the service that drives it. The
+# sandbox is a test double of MAM and peers; it may use libtorrent (its peers are real) but
+# nothing above the base.
+LAYERS = ["base", "mam", "ranking", "engine", "library", "service", "front"]
 BASE = {"mamdl", "mamdl.config", "mamdl.errors", "mamdl.redact", "mamdl.fsutil"}
+PACKAGES = {
+    "mam": "mam",
+    "ranking": "ranking",
+    "engine": "engine",
+    "library": "library",
+    "service": "service",
+    "sandbox": "sandbox",
+    "cli": "front",
+    "mcp_server": "front",
+    "api": "front",
+    "demo": "front",
+    "entry": "front",
+    "__main__": "front",
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -41,11 +57,8 @@ def _layer(module: str) -> str:
     if module in BASE:
         return "base"
     part = module.split(".")[1]
-    if part in ("mam", "ranking", "engine", "service"):
-        return part
-    if part == "sandbox":
-        return "sandbox"
-    return "front"  # cli, mcp_server, demo
+    assert part in PACKAGES, f"new module or package mamdl.{part}: give it a layer in tests/test_layers.py"
+    return PACKAGES[part]
 
 
 MODULES = _modules()
