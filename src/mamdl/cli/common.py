@@ -3,6 +3,8 @@
 The error boundary turns a `MamdlError` into its message (exit code per class) and any other
 exception into a short "internal error" line, with the redacted traceback in the log file. Typer's
 pretty tracebacks are off because they print local variables, and a local may hold the cookie.
+Usage errors from argument parsing, an interrupted start-up and closed input go through
+`run_app()` and print in the same one-line style: `Error: <cause>. <fix>` on stderr.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,12 +25,17 @@ log = logging.getLogger("mamdl.cli")
 
 EXIT_INTERNAL = 70
 EXIT_NOT_CONFIDENT = 4
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+VERBOSITY = 0
+"""-1 with `-q` (only results and errors), 1 with `-v` (debug messages on stderr too)."""
 
 
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, quiet=VERBOSITY < 0 and not stderr)
 
 
 def make_service(**overrides: Any):
@@ -35,7 +44,7 @@ def make_service(**overrides: Any):
     from mamdl.service import Service
 
     settings = load_settings(**overrides)
-    setup_logging(settings.paths.logs_dir / "mamdl.log")
+    setup_logging(settings.paths.logs_dir / "mamdl.log", verbose=VERBOSITY > 0)
     return Service(settings)
 
 
@@ -44,8 +53,10 @@ def emit_json(data: Any) -> None:
     from pydantic import BaseModel
 
     def plain(x: Any) -> Any:
+        if isinstance(x, float) and not math.isfinite(x):
+            return None  # JSON has no Infinity/NaN; a reader would choke on Python's spelling
         if isinstance(x, BaseModel):
-            return x.model_dump(mode="json")
+            return plain(x.model_dump(mode="json"))
         if isinstance(x, list):
             return [plain(i) for i in x]
         if isinstance(x, dict):
@@ -69,35 +80,115 @@ def handle_errors(fn: F) -> F:
         as_json = bool(kwargs.get("as_json"))
         try:
             return fn(*args, **kwargs)
-        except typer.Exit:
+        except (typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
             console(stderr=True).print("Interrupted.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except MamdlError as exc:
-            _fail(redact(str(exc)), type(exc).__name__, exc.exit_code, as_json)
+            _fail(_advice(exc, redact(str(exc))), type(exc).__name__, exc.exit_code, as_json)
         except Exception as exc:
-            log.error("internal error in %s", fn.__name__, exc_info=True)
-            _fail(
-                f"internal error ({type(exc).__name__}: {redact(str(exc))[:300]}). "
-                "Details are in the log file (mam config show prints where).",
-                "InternalError",
-                EXIT_INTERNAL,
-                as_json,
-            )
+            _fail(internal_error(exc), "InternalError", EXIT_INTERNAL, as_json)
 
     return wrapper  # type: ignore[return-value]
 
 
+def internal_error(exc: BaseException) -> str:
+    """Log the traceback (redacted) to the log file and return the one line to show instead."""
+    import traceback
+
+    from mamdl.redact import redact
+
+    where = _log_file()
+    trace = "".join(traceback.format_exception(exc))
+    try:  # straight to the file: the stderr log handler would print the traceback on screen
+        where.parent.mkdir(parents=True, exist_ok=True)
+        with open(where, "a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} ERROR mamdl.cli: internal error\n{redact(trace)}\n")
+    except Exception:  # the log file may be what is broken; the message below still stands
+        where = None
+    detail = f"{type(exc).__name__}: {redact(str(exc))}"[:200]
+    return (
+        f"internal error ({detail}). "
+        + (f"The details are in {where}; " if where else "")
+        + "please report it with that file's last lines."
+    )
+
+
+def _log_file():
+    try:
+        from mamdl.config import Paths
+
+        return Paths.resolve().logs_dir / "mamdl.log"
+    except Exception:
+        return None
+
+
+def _advice(exc: Exception, message: str) -> str:
+    """Replace advice that cannot help in this situation."""
+    import os
+
+    from mamdl.errors import SessionExpired
+
+    if isinstance(exc, SessionExpired) and os.environ.get("MAM_ID"):
+        message = message.replace(
+            "and run `mam config init`",
+            "and put it in the MAM_ID environment variable (it is set, and wins over config.toml; "
+            "unset it to use `mam config init`)",
+        )
+    return message
+
+
+def one_line(message: str) -> str:
+    """Messages print as one line: pydantic's "For further information visit …" and line breaks go."""
+    import re
+
+    message = re.sub(r"\s*For further information visit \S+", "", message)
+    return " ".join(message.split())
+
+
 def _fail(message: str, kind: str, code: int, as_json: bool) -> None:
+    message = one_line(message)
     if as_json:
         emit_json({"error": message, "kind": kind})
     else:
-        console(stderr=True).print(f"[bold red]Error:[/] {_escape(message)}")
+        from mamdl.cli.text import safe
+
+        console(stderr=True).print(f"[bold red]Error:[/] {safe(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
+def run_app(app: typer.Typer) -> None:
+    """Run the command line with one error style for what happens outside a command's body:
+    argument errors, closed input at a prompt, Ctrl-C during start-up, and anything unexpected."""
+    from typer._click import exceptions as click  # typer vendors its own click
 
-    return escape(text)
+    from mamdl.cli.text import safe
+
+    err = console(stderr=True)
+    err.soft_wrap = True  # one line, however narrow the terminal: easy to grep, easy to quote
+    try:
+        code = app(standalone_mode=False)
+    except click.NoArgsIsHelpError:
+        code = 0  # `mam` or `mam config` alone: the help was printed, like gh
+    except click.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx is not None else "mam"
+        err.print(
+            f"[bold red]Error:[/] {safe(one_line(exc.format_message()).rstrip('.'))}. See `{cmd} --help`.",
+            soft_wrap=True,
+        )
+        code = EXIT_USAGE
+    except click.ClickException as exc:
+        err.print(f"[bold red]Error:[/] {safe(one_line(exc.format_message()))}", soft_wrap=True)
+        code = exc.exit_code
+    except typer.Abort:
+        # typer.prompt with stdin closed (`mam config init </dev/null`) or Ctrl-D
+        err.print("[bold red]Error:[/] no input to read (stdin is closed or not a terminal). Nothing was changed.")
+        code = 1
+    except KeyboardInterrupt:
+        err.print("Interrupted.")
+        code = EXIT_INTERRUPTED
+    except Exception as exc:
+        err.print(f"[bold red]Error:[/] {safe(internal_error(exc))}", soft_wrap=True)
+        code = EXIT_INTERNAL
+    sys.exit(code if isinstance(code, int) else 0)

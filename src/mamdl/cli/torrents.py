@@ -22,10 +22,11 @@ def get_cmd(
     download: Annotated[bool, typer.Option("--download", "-d", help="Download the book, with a progress bar.")] = False,
     seed: Annotated[bool, typer.Option("--seed", help="After downloading, seed until the goals are met.")] = False,
     ratio: Annotated[
-        float | None, typer.Option("--ratio", min=0, help="Ratio goal (default from config: 1.0).")
+        float | None, typer.Option("--ratio", min=0, max=1000, help="Ratio goal (default from config: 1.0).")
     ] = None,
     seed_hours: Annotated[
-        float | None, typer.Option("--seed-hours", min=0, help="Minimum seeding time (default 72 h, MAM's rule).")
+        float | None,
+        typer.Option("--seed-hours", min=0, max=87600, help="Minimum seeding time in hours (default 72, MAM's rule)."),
     ] = None,
     to: Annotated[Path | None, typer.Option("--to", help="Download folder.")] = None,
     wedge: Annotated[
@@ -68,8 +69,10 @@ def get_cmd(
 def download_cmd(
     torrent_file: Annotated[Path, typer.Argument(help="A .torrent file.", exists=True, dir_okay=False)],
     to: Annotated[Path | None, typer.Option("--to")] = None,
-    ratio: Annotated[float | None, typer.Option("--ratio", min=0)] = None,
-    seed_hours: Annotated[float | None, typer.Option("--seed-hours", min=0)] = None,
+    ratio: Annotated[float | None, typer.Option("--ratio", min=0, max=1000, help="Ratio goal (default 1.0).")] = None,
+    seed_hours: Annotated[
+        float | None, typer.Option("--seed-hours", min=0, max=87600, help="Minimum seeding hours (default 72).")
+    ] = None,
     force: Annotated[bool, typer.Option("--force")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

@@ -214,6 +214,10 @@ class MamClient:
             if resp.status_code == 403:
                 raise SessionExpired("the seedbox endpoint refused the cookie") from None
             raise MalformedResponse("The seedbox endpoint did not answer with JSON.") from None
+        if not isinstance(data, dict):
+            raise MalformedResponse(
+                f"The seedbox endpoint answered with a JSON {type(data).__name__}, not the object MAM sends."
+            )
         ok = data.get("Success", data.get("success"))
         return SeedboxAnswer(
             success=ok in (True, "true", 1, "1"),
@@ -294,7 +298,9 @@ class MamClient:
                     if not idempotent:
                         raise _NeverSent(retry.error) from None
                     raise retry.error from None
-                log.info("MAM request failed (%s); retry %d in %.1fs", retry.error, attempt, delay)
+                # a person waiting at a silent terminal should know why (the log file has every retry)
+                level = logging.WARNING if attempt == 1 and isinstance(retry.error, NetworkError) else logging.INFO
+                log.log(level, "MAM request failed (%s); retry %d in %.1fs", retry.error, attempt, delay)
                 time.sleep(delay)
 
     def send_once(self, method: str, path: str, *, params: dict[str, str] | None = None) -> httpx2.Response | None:
@@ -319,13 +325,13 @@ class MamClient:
                     json=json_body,
                     headers={"Cookie": f"mam_id={cookie}", "Accept": accept},
                 )
-            except httpx2.ConnectError:
-                raise _Retry(NetworkError("Could not reach MAM: ConnectError"), sent=False) from None
+            except httpx2.ConnectError as exc:
+                raise _Retry(NetworkError(_unreachable(url, exc)), sent=False) from None
             except httpx2.TimeoutException as exc:
                 sent = not isinstance(exc, (httpx2.ConnectTimeout, httpx2.PoolTimeout))
-                raise _Retry(NetworkError("MAM did not answer in time."), sent=sent) from None
+                raise _Retry(NetworkError(f"MAM did not answer in time ({_origin(url)})."), sent=sent) from None
             except httpx2.TransportError as exc:
-                raise _Retry(NetworkError(f"Could not reach MAM: {redact(type(exc).__name__)}")) from None
+                raise _Retry(NetworkError(_unreachable(url, exc))) from None
             self._absorb_rotation(resp)
             self._note_clock(resp)
         return self._classify(resp, allow_statuses, retry_429)
@@ -444,3 +450,20 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _unreachable(url: str, exc: Exception) -> str:
+    """Why MAM could not be reached, where we tried, and which setting holds the address."""
+    why = redact(str(exc).strip() or type(exc).__name__)[:120]
+    return (
+        f"Could not reach MAM at {_origin(url)}: {why}. Check the network; the address is "
+        "base_url (MAM_BASE_URL in the environment wins over config.toml)."
+    )
+
+
+def _origin(url: str) -> str:
+    """`https://host:port` of a URL: where a request went, without path or query (never a secret)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")

@@ -208,6 +208,8 @@ class TorrentStatus(BaseModel):
     goal_met: bool
     hash_failures: int = 0
     error: str | None = None
+    tracker_error: str | None = None
+    """The last tracker failure (announce URL redacted), while the engine runs; None when it answers."""
     save_path: str
     added_at: float | None = None
     finished_at: float | None = None
@@ -238,6 +240,7 @@ class TorrentStatus(BaseModel):
             goal_met=s.goal_met,
             hash_failures=s.hash_failures,
             error=s.error,
+            tracker_error=s.tracker_error,
             save_path=s.save_path,
             added_at=s.added_at,
             finished_at=s.finished_at,
