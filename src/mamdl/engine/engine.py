@@ -32,7 +32,7 @@ from mamdl.engine.commands import CommandServer
 from mamdl.engine.livestatus import TorrentEntry, status_to_live
 from mamdl.engine.lock import EngineLock
 from mamdl.engine.models import EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
-from mamdl.engine.savedir import check_save_dir, free_bytes
+from mamdl.engine.savedir import check_save_dir, check_targets, free_bytes
 from mamdl.engine.seeding import goal_flags, ratio_of
 from mamdl.engine.settings import EngineConfig, session_params
 from mamdl.engine.store import Store, TorrentRecord, db_path
@@ -240,6 +240,7 @@ class Engine(AlertHandlers, CommandServer):
             raise TorrentError(f"libtorrent refused {tf.name!r}: {redact(str(exc))}") from None
         if str(ti.info_hashes().v1) != tf.info_hash:
             raise TorrentError(f"{tf.name!r}: libtorrent computed a different info-hash; refusing it")
+        check_targets(save_dir, ti)  # never through a symlink, never over a file that is not this torrent's
         free = free_bytes(save_dir)
         if free is not None and free < tf.total_size:
             log.warning(
