@@ -52,19 +52,63 @@ def user_cmd(
 @config_app.command("init")
 @handle_errors
 def config_init(
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Only for testing against a sandbox.")] = None,
-    download_dir: Annotated[str | None, typer.Option("--download-dir")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", metavar="URL", help="Only for testing against a sandbox.")
+    ] = None,
+    download_dir: Annotated[
+        str | None, typer.Option("--download-dir", metavar="PATH", help="Where books are saved by default.")
+    ] = None,
+    with_token: Annotated[
+        bool, typer.Option("--with-token", help="Read the cookie from standard input instead of asking (scripts).")
+    ] = False,
+    check: Annotated[bool, typer.Option("--check/--no-check", help="Sign in once to check the cookie.")] = True,
 ) -> None:
-    """Ask for your mam_id cookie (hidden input) and save it with mode 0600."""
+    """Ask for your mam_id cookie (hidden input), save it with mode 0600 and check it signs in.
+
+    Examples:
+
+      mam config init
+
+      pass show mam/mam_id | mam config init --with-token
+    """
+    import sys
+
     from mamdl.config import Paths, write_config
 
-    cookie = typer.prompt("mam_id cookie (from MAM Preferences -> Security)", hide_input=True).strip()
+    if with_token:
+        cookie = sys.stdin.read().strip()
+    else:
+        cookie = typer.prompt("mam_id cookie (from MAM Preferences -> Security)", hide_input=True).strip()
     if len(cookie) < 10 or any(c.isspace() for c in cookie):
         raise UsageError("That does not look like a mam_id cookie (too short, or has spaces).")
     path = write_config(
         {"mam_id": cookie, "base_url": base_url, "download_dir": download_dir}, Paths.resolve().config_file
     )
-    console().print(f"Saved to {path} (mode 0600).")
+    out = console()
+    out.print(f"Saved to {path} (mode 0600).")
+    if check:
+        _login_check(out)
+
+
+def _login_check(out) -> None:
+    """One call to MAM with the new cookie: "signed in as …", or why not (the file is kept)."""
+    import os
+
+    from mamdl.cli.text import safe
+    from mamdl.errors import MamError, SessionExpired
+
+    if os.environ.get("MAM_ID"):
+        out.print("[yellow]Note:[/] MAM_ID is set in the environment and wins over the file; unset it to use this one.")
+    try:
+        with make_service(retry_budget_seconds=5, max_attempts=2) as svc:
+            stats = svc.user(refresh=True)
+    except SessionExpired:
+        out.print("[red]MAM did not accept this cookie[/]: create a new mam_id on MAM and run `mam config init` again.")
+        raise typer.Exit(1) from None
+    except MamError as exc:
+        out.print(f"[yellow]Could not check the login now[/] ({safe(exc)}). `mam user` checks it later.")
+        return
+    out.print(f"Signed in as [bold]{safe(stats.username)}[/] ({safe(stats.user_class)}).")
 
 
 @config_app.command("show")

@@ -43,9 +43,24 @@ def make_service(**overrides: Any):
     from mamdl.redact import setup_logging
     from mamdl.service import Service
 
+    _check_home()
     settings = load_settings(**overrides)
     setup_logging(settings.paths.logs_dir / "mamdl.log", verbose=VERBOSITY > 0)
     return Service(settings)
+
+
+def _check_home() -> None:
+    """MAMDL_HOME must be a folder: say so, instead of failing deep inside on the first mkdir."""
+    import os
+
+    from mamdl.errors import ConfigError
+
+    home = os.environ.get("MAMDL_HOME")
+    if home and os.path.exists(home) and not os.path.isdir(home):
+        raise ConfigError(
+            f"MAMDL_HOME={home} is a file, not a folder. Point MAMDL_HOME at a folder "
+            "(mamdl keeps its config, cache and downloads there) or unset it."
+        )
 
 
 def emit_json(data: Any) -> None:
@@ -87,6 +102,9 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except MamdlError as exc:
             _fail(_advice(exc, redact(str(exc))), type(exc).__name__, exc.exit_code, as_json)
+        except OSError as exc:  # the file system said no: name the file and the reason
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}", "OSError", 1, as_json)
         except Exception as exc:
             _fail(internal_error(exc), "InternalError", EXIT_INTERNAL, as_json)
 
@@ -108,10 +126,8 @@ def internal_error(exc: BaseException) -> str:
     except Exception:  # the log file may be what is broken; the message below still stands
         where = None
     detail = f"{type(exc).__name__}: {redact(str(exc))}"[:200]
-    return (
-        f"internal error ({detail}). "
-        + (f"The details are in {where}; " if where else "")
-        + "please report it with that file's last lines."
+    return f"internal error ({detail}). " + (
+        f"The details are in {where}; please report it with that file's last lines." if where else "Please report it."
     )
 
 
@@ -139,11 +155,25 @@ def _advice(exc: Exception, message: str) -> str:
     return message
 
 
+_WORDING = [
+    (r"Input should be greater than or equal to (\S+)", r"must be at least \1"),
+    (r"Input should be less than or equal to (\S+)", r"must be at most \1"),
+    (r"Input should be greater than (\S+)", r"must be more than \1"),
+    (r"Input should be a valid number, unable to parse string as a number", "must be a number"),
+    (r"Input should be a valid integer, unable to parse string as an integer", "must be a whole number"),
+    (r"Input should be a finite number", "must be a finite number"),
+    (r"Input should be a valid (\w+)", r"must be a valid \1"),
+]
+"""pydantic's phrasing (which typer passes through) in plain words."""
+
+
 def one_line(message: str) -> str:
     """Messages print as one line: pydantic's "For further information visit …" and line breaks go."""
     import re
 
     message = re.sub(r"\s*For further information visit \S+", "", message)
+    for pydantic_words, plain in _WORDING:
+        message = re.sub(pydantic_words, plain, message)
     return " ".join(message.split())
 
 

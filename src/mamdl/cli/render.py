@@ -113,16 +113,21 @@ def progress_line(s: TorrentStatus, *, width: int) -> RenderableType:
 
     total = max(s.total_size, 1)
     done = int(s.progress * s.total_size)
-    amount = f"{s.progress:>4.0%} {size(done)}/{size(s.total_size)}"
+    percent = f"{s.progress:>4.0%}"
+    amount = f"{percent} {size(done)}/{size(s.total_size)}"
     if s.state == "downloading" and s.progress < 1.0:
         speed = rate(s.download_rate)
     else:
         speed = state_word(s)
     eta = eta_text(s)
     eta = eta if eta in ("done", "stalled", "waiting for peers", "—") else f"ETA {eta}"
-    parts = [amount, speed, count(s.peers, "peer"), eta]
-    fixed = sum(len(p) for p in parts) + len(parts) + 1  # one space between cells
-    room = width - fixed - 1
+    peers = count(s.peers, "peer")
+    # What to keep as the width shrinks: bytes go first, then the peer count; the title takes the rest.
+    for parts in ([amount, speed, peers, eta], [percent, speed, peers, eta], [percent, speed, eta]):
+        fixed = sum(len(p) for p in parts) + len(parts) + 1  # one space between cells
+        room = width - fixed - 1
+        if room >= 10:
+            break
     grid = Table.grid(padding=(0, 1), expand=False)
     title = Text(inert(s.title or s.name), no_wrap=True, overflow="ellipsis")
     if room >= 24:

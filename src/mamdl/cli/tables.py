@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 WIDE = 110
 """From this many columns up, authors, narrators and language get columns of their own."""
+STATUS_WIDE = 150
+"""The status table gives state, rates and peers columns of their own only from here up; below,
+they are labelled lines under the title (the title stays readable at 120 columns)."""
 HASH_CHARS = 8
 """The info-hash prefix shown: long enough to be unique in practice and accepted by pause/remove."""
 
@@ -150,11 +153,11 @@ def status_table(
     "stopped — no engine" and no rates: the figures are as last saved."""
     from rich.text import Text
 
-    wide = width >= WIDE
+    wide = width >= STATUS_WIDE
     show_mam = any(r.mam_satisfied is not None for r in rows)
     table = _table()
     table.add_column("Hash", no_wrap=True)
-    table.add_column("Title", ratio=1, min_width=14, no_wrap=True, overflow="ellipsis")
+    table.add_column("Title", ratio=1, min_width=30 if wide else 14, no_wrap=True, overflow="ellipsis")
     if wide:
         table.add_column("State", no_wrap=True, overflow="ellipsis", max_width=22)
         table.add_column("Done", justify="right", no_wrap=True)

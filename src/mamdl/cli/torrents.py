@@ -10,6 +10,7 @@ import typer
 
 from mamdl.cli import app
 from mamdl.cli.common import console, emit_json, handle_errors, make_service
+from mamdl.cli.text import safe
 from mamdl.errors import UsageError
 
 ACTIVE = {"queued", "checking", "downloading"}
@@ -43,10 +44,10 @@ def get_cmd(
         result = svc.get(torrent_id, download=download or seed, goal=goal, dest=to, wedge=wedge, force=force)
         out = console(stderr=as_json)
         for note in result.notes:
-            out.print(f"[dim]{note}[/]")
+            out.print(f"[dim]{safe(note)}[/]")
         if result.fetch.wedge_reason:
             out.print(("Wedge: " if result.fetch.wedge_used else "No wedge: ") + result.fetch.wedge_reason)
-        out.print(f"Saved {result.fetch.path}")
+        out.print(f"Saved {safe(result.fetch.path)}")
         if result.info_hash is None:
             if as_json:
                 emit_json(result)
@@ -106,10 +107,12 @@ def status_cmd(
     if rows:
         from mamdl.cli.tables import status_table
 
-        out.print(status_table(rows))
+        out.print(status_table(rows, engine_running=holder is not None, width=out.width))
     else:
         out.print("No torrents yet. `mam get ID --download` adds one.")
-    out.print(f"[dim]Engine: {holder or 'not running (figures as last saved)'}[/]")
+    out.print(
+        f"[dim]Engine: {safe(holder) if holder else 'not running (figures as last saved; `mam seed` runs it)'}[/]"
+    )
 
 
 @app.command("pause")
@@ -118,7 +121,7 @@ def pause_cmd(info_hash: str, as_json: Annotated[bool, typer.Option("--json")] =
     """Pause a torrent (data kept)."""
     with make_service() as svc:
         s = svc.pause(info_hash)
-    emit_json(s) if as_json else console().print(f"Paused {s.title or s.name}.")
+    emit_json(s) if as_json else console().print(f"Paused {safe(s.title or s.name)}.")
 
 
 @app.command("resume")
@@ -135,7 +138,9 @@ def resume_cmd(
     if as_json:
         emit_json(s)
         return
-    console().print(f"Resumed {s.title or s.name}." + (" It runs while the engine runs (`mam seed`)." if owner else ""))
+    console().print(
+        f"Resumed {safe(s.title or s.name)}." + (" It runs while the engine runs (`mam seed`)." if owner else "")
+    )
 
 
 @app.command("remove")
@@ -152,7 +157,7 @@ def remove_cmd(
     if as_json:
         emit_json({"removed": info_hash, "data_deleted": delete_data, "reason": reason})
     else:
-        console().print(f"Removed{' with its data' if delete_data else ' (data kept)'}: {reason}")
+        console().print(f"Removed{' with its data' if delete_data else ' (data kept)'}: {safe(reason)}")
 
 
 @app.command("seed")
@@ -172,42 +177,25 @@ def seed_cmd(
 
 
 def _follow_download(svc, info_hash: str, out, *, quiet: bool = False):
-    """Show a live progress bar until the torrent is complete or fails; returns its last status."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
+    """Show a live progress line until the torrent is complete or fails; returns its last status."""
+    from mamdl.cli.render import DownloadDisplay
 
-    status = svc.status(info_hash)[0]
-    columns = [
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(binary_units=True),
-        TransferSpeedColumn(),
-        TextColumn("{task.fields[peers]} peers"),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=out, disable=quiet, transient=False) as progress:
-        task = progress.add_task((status.title or status.name)[:40], total=status.total_size or None, peers=0)
+    with DownloadDisplay(out, quiet=quiet) as display:
         while True:
             status = svc.status(info_hash)[0]
-            progress.update(
-                task, completed=int(status.progress * status.total_size), total=status.total_size, peers=status.peers
-            )
+            display.update(status)
             if status.state == "error":
                 break
             if status.progress >= 1.0 and status.state in ("seeding", "finished"):
                 break
             time.sleep(0.25)
     if status.state == "error":
-        out.print(f"[red]Stopped:[/] {status.error} (nothing was deleted; fix it and `mam resume {info_hash[:8]}`)")
+        out.print(
+            f"[red]Stopped:[/] {safe(status.error)} (nothing was deleted; fix it and `mam resume {info_hash[:8]}`)"
+        )
     elif not quiet:
         extra = f", {status.hash_failures} corrupt piece(s) re-downloaded" if status.hash_failures else ""
-        out.print(f"[green]Complete and verified[/]: {status.save_path}{extra}")
+        out.print(f"[green]Complete and verified[/]: {safe(status.save_path)}{extra}")
     return status
 
 
@@ -231,7 +219,7 @@ def _seed_loop(
             if only:
                 rows = [r for r in rows if r.info_hash in only]
             if not quiet:
-                live.update(status_table(rows, notes=decisions))
+                live.update(status_table(rows, notes=decisions, width=out.width))
             seeding = [r for r in rows if r.state in ACTIVE | {"seeding"}]
             if not seeding and not forever:
                 break
