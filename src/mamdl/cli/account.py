@@ -75,8 +75,13 @@ def config_init(
 
     from mamdl.config import Paths, write_config
 
-    if with_token:
+    if with_token or not sys.stdin.isatty():  # piped: no prompt, and no "input may be echoed" warning
         cookie = sys.stdin.read().strip()
+        if not cookie:
+            raise ValueError(
+                "No cookie on standard input: run `mam config init` in a terminal, "
+                "or pipe it in: `mam config init --with-token < file`."
+            )
     else:
         cookie = typer.prompt("mam_id cookie (from MAM Preferences -> Security)", hide_input=True).strip()
     if len(cookie) < 10 or any(c.isspace() for c in cookie):
