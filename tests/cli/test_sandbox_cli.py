@@ -20,7 +20,8 @@ def test_mam_sandbox_prints_env_and_serves(tmp_path):
             line = proc.stdout.readline()
             assert line, proc.stderr.read()
             if "=" in line:
-                k, v = line.strip().split("=", 1)
+                assert line.startswith("export "), line  # lines a shell can take as they are
+                k, v = line.strip().removeprefix("export ").split("=", 1)
                 if k in ("MAM_BASE_URL", "MAM_ID"):
                     env[k] = v
         assert env["MAM_BASE_URL"].startswith("http://127.0.0.1:")

@@ -11,6 +11,9 @@ from mamdl.cli import app
 from mamdl.cli.common import handle_errors
 from mamdl.errors import UsageError
 
+SANDBOX_PORT = 8707
+"""`mam sandbox`'s default port: stable, so exported MAM_BASE_URL lines keep working."""
+
 
 @app.command("sandbox")
 @handle_errors
@@ -18,7 +21,9 @@ def sandbox_cmd(
     catalogue: Annotated[
         Path | None, typer.Option("--catalogue", help='JSON {"torrents": [...]} of MAM search rows.')
     ] = None,
-    port: Annotated[int, typer.Option("--port", help="0 picks a free port.")] = 0,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")
+    ] = SANDBOX_PORT,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where payloads and .torrent files go.")] = None,
     leecher: Annotated[bool, typer.Option("--leecher", help="Run a leecher so seeding clients' ratio climbs.")] = False,
     row_style: Annotated[
@@ -28,21 +33,39 @@ def sandbox_cmd(
         str, typer.Option("--summary-style", help="Snatch summary nested (as MAM now) or at the top level (older).")
     ] = "nested",
 ) -> None:
-    """Run a MAM-compatible server, tracker and seeder on 127.0.0.1 (prints MAM_BASE_URL and MAM_ID)."""
+    """Run a MAM-compatible server, tracker and seeder on 127.0.0.1; prints `export` lines for
+    MAM_BASE_URL and MAM_ID. The port stays the same between runs, so the lines stay valid
+    for the base URL (the cookie is new each run).
+
+    Example (in another terminal, paste the two export lines, then):
+
+      mam search -t dune
+    """
+    import errno
+
+    from mamdl.errors import MamdlError
     from mamdl.sandbox import serve
 
     if row_style not in ("live", "doc"):
         raise UsageError("--row-style must be live or doc")
     if summary_style not in ("nested", "top"):
         raise UsageError("--summary-style must be nested or top")
-    serve(
-        catalogue=catalogue,
-        port=port,
-        data_dir=data_dir,
-        leecher=leecher,
-        row_style=row_style,
-        summary_style=summary_style,
-    )
+    try:
+        serve(
+            catalogue=catalogue,
+            port=port,
+            data_dir=data_dir,
+            leecher=leecher,
+            row_style=row_style,
+            summary_style=summary_style,
+            export=True,
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise MamdlError(
+                f"port {port} on 127.0.0.1 is in use (another sandbox?). Stop it, or pass --port 0 for a free port."
+            ) from None
+        raise
 
 
 @app.command("demo")

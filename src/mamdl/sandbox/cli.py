@@ -13,6 +13,7 @@ to stderr, so stdout stays machine-readable.
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
@@ -42,6 +43,7 @@ def serve(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     stop_event: threading.Event | None = None,
+    export: bool = False,
     **options: Any,
 ) -> None:
     """Run the sandbox in the foreground until SIGINT/SIGTERM or `stop_event` is set.
@@ -74,8 +76,11 @@ def serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda *_: stop.set())
     try:
-        print(f"MAM_BASE_URL={sandbox.base_url}", file=out, flush=True)
-        print(f"MAM_ID={sandbox.mam_id}", file=out, flush=True)
+        # `mam sandbox` prints shell lines to paste in the terminal that runs `mam`;
+        # `python -m mamdl.sandbox` keeps the bare NAME=value lines scripts parse
+        prefix = "export " if export else ""
+        print(f"{prefix}MAM_BASE_URL={shlex.quote(sandbox.base_url)}", file=out, flush=True)
+        print(f"{prefix}MAM_ID={shlex.quote(sandbox.mam_id)}", file=out, flush=True)
         print(
             f"mamdl sandbox: {len(sandbox.catalogue)} torrents from {sandbox.catalogue.source}; "
             f"data in {sandbox.data_dir}; control API at {sandbox.base_url}/_sandbox/info. Ctrl-C stops it.",
