@@ -145,3 +145,33 @@ def test_conventions(isolated_home, mam):
             assert python_type not in p.stdout, (cmd, python_type)
     assert "--install-completion" in mam("-h").stdout and "--verbose" in mam("-h").stdout
     assert os.environ.get("MAM_ID")  # isolated_home sets one; -q still prints errors
+
+
+def test_config_set_get_show_path(isolated_home, mam, monkeypatch):
+    """Sabotage caught: `config set` writing unchecked values, or `show` losing the sources."""
+    monkeypatch.setenv("MAMDL_SEED_RATIO", "2")
+    assert mam("config", "path").stdout.strip() == str(isolated_home / "config.toml")
+    p = mam("config", "set", "seed_hours", "96")
+    assert p.returncode == 0 and "saved in" in p.stdout
+    assert mam("config", "get", "seed_hours").stdout.strip() == "96.0"
+    assert "must be at least 0" in one_error(mam("config", "set", "seed_hours", "--", "-1"), 2)
+    assert "must be 'any', 'ebook' or 'audiobook'" in one_error(mam("config", "set", "format", "pdf"), 2)
+    assert "mam config init" in one_error(mam("config", "set", "mam_id", "abcdefghijkl"), 2)
+    assert "abcdefghijkl" not in (isolated_home / "config.toml").read_text()
+    shown = mam("config", "show").stdout
+    import tomllib
+
+    parsed = tomllib.loads(shown)  # valid TOML
+    assert parsed["seed_hours"] == 96.0 and parsed["mam_id"] == "<set>"
+    assert re_line(shown, "seed_hours", "# config file")
+    assert re_line(shown, "seed_ratio", "# environment MAMDL_SEED_RATIO")
+    assert re_line(shown, "mam_id", "# environment MAM_ID")
+    assert re_line(shown, "wedge", "# default")
+
+
+def re_line(text: str, key: str, source: str) -> bool:
+    return any(line.startswith(f"{key} = ") and line.rstrip().endswith(source) for line in text.splitlines())
+
+
+def test_sandbox_has_a_stable_default_port(mam):
+    assert "8707" in mam("sandbox", "-h").stdout

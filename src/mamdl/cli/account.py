@@ -116,21 +116,6 @@ def _login_check(out) -> None:
     out.print(f"Signed in as [bold]{safe(stats.username)}[/] ({safe(stats.user_class)}).")
 
 
-@config_app.command("show")
-@handle_errors
-def config_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Print the effective configuration, secrets redacted."""
-    from mamdl.config import load_settings
-
-    data = load_settings().public_dict()
-    if as_json:
-        emit_json(data)
-        return
-    out = console()
-    for k in sorted(data):
-        out.print(f"[bold]{k}[/] = {data[k]}")
-
-
 @app.command("doctor")
 @handle_errors
 def doctor_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:

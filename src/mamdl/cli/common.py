@@ -163,6 +163,7 @@ _WORDING = [
     (r"Input should be a valid integer, unable to parse string as an integer", "must be a whole number"),
     (r"Input should be a finite number", "must be a finite number"),
     (r"Input should be a valid (\w+)", r"must be a valid \1"),
+    (r"Input should be ", "must be "),
 ]
 """pydantic's phrasing (which typer passes through) in plain words."""
 
