@@ -175,3 +175,24 @@ def re_line(text: str, key: str, source: str) -> bool:
 
 def test_sandbox_has_a_stable_default_port(mam):
     assert "8707" in mam("sandbox", "-h").stdout
+
+
+def test_every_option_has_help_and_every_command_an_example():
+    """Sabotage caught: a new option without `help=` or a command docstring without an example."""
+    import typer
+
+    from mamdl.cli import app
+
+    def walk(c, path):
+        subs = getattr(c, "commands", None) or {}
+        for name, sub in subs.items():
+            yield from walk(sub, [*path, name])
+        if not subs:
+            yield " ".join(path), c
+
+    missing = []
+    for path, c in walk(typer.main.get_command(app), ["mam"]):
+        missing += [f"{path} {p.name}" for p in c.params if p.name != "help" and not getattr(p, "help", None)]
+        if "Example" not in (c.help or ""):
+            missing.append(f"{path}: no example")
+    assert missing == []

@@ -18,9 +18,12 @@ app.add_typer(config_app, name="config")
 @handle_errors
 def user_cmd(
     refresh: Annotated[bool, typer.Option("--refresh", help="Ask MAM now instead of using the 24 h cache.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Your account: ratio, upload, bonus points, unsatisfied and hit-and-run counts."""
+    """Your account: ratio, upload, bonus points, unsatisfied and hit-and-run counts.
+
+    Examples: mam user · mam user --refresh --json
+    """
     with make_service() as svc:
         stats = svc.user(refresh=refresh)
     if as_json:
@@ -118,8 +121,11 @@ def _login_check(out) -> None:
 
 @app.command("doctor")
 @handle_errors
-def doctor_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Check the session, cookie rotation, clock, client identity, listen port and file permissions."""
+def doctor_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
+    """Check the session, cookie rotation, clock, client identity, listen port and file permissions.
+
+    Example: mam doctor
+    """
     with make_service() as svc:
         checks = svc.doctor()
     failed = any(c.status == "fail" for c in checks)
@@ -144,9 +150,12 @@ def doctor_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 @handle_errors
 def seedbox_ip_cmd(
     watch: Annotated[bool, typer.Option("--watch", help="Keep running and update once an hour.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Tell MAM this machine's IP for a dynamic-seedbox session (at most once an hour)."""
+    """Tell MAM this machine's IP for a dynamic-seedbox session (at most once an hour).
+
+    Examples: mam seedbox-ip · mam seedbox-ip --watch
+    """
     import time
 
     with make_service() as svc:

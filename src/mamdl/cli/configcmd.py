@@ -75,7 +75,10 @@ def _toml(v: Any) -> str:
 def config_show(as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False) -> None:
     """Print the effective configuration as TOML, each value with where it came from (secrets redacted).
 
-    Unset values show as "" (commented out)."""
+    Unset values show as "" (commented out).
+
+    Examples: mam config show · mam config show --json
+    """
     from mamdl.cli.text import inert
     from mamdl.config import Paths, load_settings
 
@@ -162,7 +165,10 @@ def config_set(
 @config_app.command("path")
 @handle_errors
 def config_path() -> None:
-    """Print the config file's path (MAMDL_HOME moves it)."""
+    """Print the config file's path (MAMDL_HOME moves it).
+
+    Example: $EDITOR "$(mam config path)"
+    """
     from mamdl.config import Paths
 
     typer.echo(str(Paths.resolve().config_file))

@@ -75,7 +75,10 @@ def demo_cmd(
         Path | None, typer.Option("--home", help="Keep the demo's state here (default: a temp dir).")
     ] = None,
 ) -> None:
-    """The whole flow offline: sandbox, search (typos included), pick, fetch, download, verify, seed."""
+    """The whole flow offline: sandbox, search (typos included), pick, fetch, download, verify, seed.
+
+    Example: mam demo
+    """
     from mamdl.demo import run_demo
 
     raise typer.Exit(run_demo(home=home))
@@ -86,7 +89,7 @@ def demo_cmd(
 def mcp_cmd(
     http: Annotated[bool, typer.Option("--http", help="Serve streamable HTTP at /mcp instead of stdio.")] = False,
     host: Annotated[str, typer.Option("--host", help="HTTP bind address (loopback unless you mean it).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="HTTP port for --http.")] = 8765,
     token: Annotated[
         str | None,
         typer.Option(
@@ -99,7 +102,10 @@ def mcp_cmd(
         bool, typer.Option("--no-destructive", help="Hide removal (manage_seeding remove).")
     ] = False,
 ) -> None:
-    """Serve the MCP tools (search, download, progress, seeding, account) to an AI assistant."""
+    """Serve the MCP tools (search, download, progress, seeding, account) to an AI assistant.
+
+    Examples: mam mcp · mam mcp --http --port 8765 --token "$(openssl rand -hex 16)"
+    """
     from mamdl.mcp_server import run
 
     run(http=http, host=host, port=port, token=token, allow_destructive=not no_destructive)

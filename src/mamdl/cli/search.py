@@ -195,7 +195,10 @@ def fetch_cmd(
     torrent_id: Annotated[int, typer.Argument(help="MAM torrent id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Fetch a .torrent into the state dir's torrents/ folder."""
+    """Fetch a .torrent into the state dir's torrents/ folder.
+
+    Example: mam fetch 123456
+    """
     with make_service() as svc:
         result = svc.fetch(torrent_id)
     if as_json:

@@ -36,7 +36,14 @@ def get_cmd(
     force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (no progress bar).")] = False,
 ) -> None:
-    """Fetch a .torrent and, with --download, download it; with --seed, seed it afterwards."""
+    """Fetch a .torrent and, with --download, download it; with --seed, seed it afterwards.
+
+    Examples:
+
+      mam get 123456 --download
+
+      mam get 123456 --seed --to ~/Books --ratio 1.5
+    """
     if wedge is not None and wedge not in ("never", "auto", "always"):
         raise UsageError("--wedge must be never, auto or always")
     with make_service() as svc:
@@ -69,15 +76,18 @@ def get_cmd(
 @handle_errors
 def download_cmd(
     torrent_file: Annotated[Path, typer.Argument(help="A .torrent file.", exists=True, dir_okay=False)],
-    to: Annotated[Path | None, typer.Option("--to")] = None,
+    to: Annotated[Path | None, typer.Option("--to", help="Download folder (default: config download_dir).")] = None,
     ratio: Annotated[float | None, typer.Option("--ratio", min=0, max=1000, help="Ratio goal (default 1.0).")] = None,
     seed_hours: Annotated[
         float | None, typer.Option("--seed-hours", min=0, max=87600, help="Minimum seeding hours (default 72).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Download a .torrent file you already have."""
+    """Download a .torrent file you already have.
+
+    Example: mam download ~/Downloads/dune.torrent --to ~/Books
+    """
     with make_service() as svc:
         h = svc.add_torrent_file(torrent_file, dest=to, goal=svc.default_goal(ratio, seed_hours), force=force)
         status = _follow_download(svc, h, console(stderr=as_json), quiet=as_json)
@@ -94,9 +104,12 @@ def status_cmd(
     mam_view: Annotated[
         bool, typer.Option("--mam/--no-mam", help="Ask MAM (cached) whether it agrees each is satisfied.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Every torrent: progress, rates, ratio and seeding time against the goals."""
+    """Every torrent: progress, rates, ratio and seeding time against the goals.
+
+    Examples: mam status · mam status 3f2a --mam · mam status --json
+    """
     with make_service() as svc:
         rows = svc.status(info_hash, with_mam=mam_view)
         holder = svc.engine_holder()
@@ -117,8 +130,16 @@ def status_cmd(
 
 @app.command("pause")
 @handle_errors
-def pause_cmd(info_hash: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Pause a torrent (data kept)."""
+def pause_cmd(
+    info_hash: Annotated[
+        str, typer.Argument(help="Info-hash of the torrent; a unique prefix is enough (as `mam status` shows).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Pause a torrent (data kept).
+
+    Example: mam pause 3f2a
+    """
     with make_service() as svc:
         s = svc.pause(info_hash)
     emit_json(s) if as_json else console().print(f"Paused {safe(s.title or s.name)}.")
@@ -127,11 +148,16 @@ def pause_cmd(info_hash: str, as_json: Annotated[bool, typer.Option("--json")] =
 @app.command("resume")
 @handle_errors
 def resume_cmd(
-    info_hash: str,
-    force: Annotated[bool, typer.Option("--force")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    info_hash: Annotated[
+        str, typer.Argument(help="Info-hash of the torrent; a unique prefix is enough (as `mam status` shows).")
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Resume a paused or finished torrent."""
+    """Resume a paused or finished torrent.
+
+    Example: mam resume 3f2a
+    """
     with make_service() as svc:
         s = svc.resume(info_hash, force=force)
         owner = svc.owns_engine
@@ -146,12 +172,17 @@ def resume_cmd(
 @app.command("remove")
 @handle_errors
 def remove_cmd(
-    info_hash: str,
+    info_hash: Annotated[
+        str, typer.Argument(help="Info-hash of the torrent; a unique prefix is enough (as `mam status` shows).")
+    ],
     delete_data: Annotated[bool, typer.Option("--delete-data", help="Also delete the downloaded files.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Remove even if MAM would count a hit-and-run.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Remove a torrent; refused while it would become a hit-and-run (MAM's view is checked)."""
+    """Remove a torrent; refused while it would become a hit-and-run (MAM's view is checked).
+
+    Example: mam remove 3f2a --delete-data
+    """
     with make_service() as svc:
         reason = svc.remove(info_hash, delete_data=delete_data, force=force)
     if as_json:
@@ -167,7 +198,10 @@ def seed_cmd(
     interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds between table refreshes.")] = 1.0,
 ) -> None:
     """Seed everything whose goals aren't met, showing progress toward each goal; stops each
-    torrent when its ratio and seeding-time goals are met and MAM agrees. Ctrl-C saves and exits."""
+    torrent when its ratio and seeding-time goals are met and MAM agrees. Ctrl-C saves and exits.
+
+    Examples: mam seed · mam seed --forever
+    """
     with make_service() as svc:
         svc.start_engine()
         _seed_loop(svc, console(), forever=forever, interval=interval)
