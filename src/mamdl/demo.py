@@ -48,7 +48,7 @@ def run_demo(*, home: Path | None = None, title: str = DEMO_TITLE, author: str =
         with make_service() as svc:
             out.print(f"\n[bold]1. Search[/] title={title!r} author={author!r} (a typo on purpose)")
             outcome = svc.search(SearchSpec(title=title, author=author), limit=5)
-            out.print(results_table(outcome.rows))
+            out.print(results_table(outcome.rows, width=out.width))
             out.print(
                 f"Queries sent: {', '.join(repr(q.text) for q in outcome.queries_sent)} "
                 f"({outcome.requests} request(s), paced at {svc.settings.min_interval:g}/s); "

@@ -109,7 +109,7 @@ def results_table(rows: list[ResultRow], *, offset: int = 0, title: str | None =
         table.add_column("Author", ratio=2, max_width=28, no_wrap=True, overflow="ellipsis")
         if any(r.narrators for r in rows):
             table.add_column("Narrator", ratio=2, max_width=22, no_wrap=True, overflow="ellipsis")
-    table.add_column("Format", max_width=12 if wide else 10, no_wrap=True, overflow="ellipsis")
+    table.add_column("Format", max_width=12, no_wrap=True, overflow="ellipsis")
     if wide:
         table.add_column("Lang", no_wrap=True, max_width=5, overflow="ellipsis")
     table.add_column("Size", justify="right", no_wrap=True)
@@ -133,7 +133,11 @@ def results_table(rows: list[ResultRow], *, offset: int = 0, title: str | None =
 
 
 def _hours(seconds: int) -> str:
-    return f"{seconds / 3600:.1f}"
+    """Hours with one decimal from an hour up (`72.0`); below, minutes (`36s` → `0.6m`), so a short
+    goal does not read as `0.0/0.0`."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 60:.1f}m"
 
 
 def _goal(done: bool) -> str:
@@ -164,7 +168,7 @@ def status_table(
         table.add_column("Down / Up", no_wrap=True)
         table.add_column("Peers", no_wrap=True)
     table.add_column("Ratio/goal", justify="right", no_wrap=True)
-    table.add_column("Seeded/goal h", justify="right", no_wrap=True)
+    table.add_column("Seeded/goal", justify="right", no_wrap=True)
     if show_mam:
         table.add_column("MAM", no_wrap=True)
     table.expand = True
