@@ -37,7 +37,9 @@ def catalogue_rows() -> list[ResultRow]:
 
 
 def render(renderable, width: int, *, terminal: bool = False) -> str:
-    console = Console(width=width, record=False, force_terminal=terminal, color_system="truecolor" if terminal else None)
+    console = Console(
+        width=width, record=False, force_terminal=terminal, color_system="truecolor" if terminal else None
+    )
     with console.capture() as cap:
         console.print(renderable)
     return cap.get()
@@ -188,7 +190,9 @@ def test_pick_on_page_3_chooses_from_page_3(tmp_path, monkeypatch, isolated_home
 def _run_json(env) -> str:
     import subprocess
 
-    p = subprocess.run([MAM, "search", "-t", "dune", "--json", "--limit", "50"], env=env, capture_output=True, text=True)
+    p = subprocess.run(
+        [MAM, "search", "-t", "dune", "--json", "--limit", "50"], env=env, capture_output=True, text=True
+    )
     assert p.returncode == 0, p.stderr
     return p.stdout
 

@@ -141,7 +141,7 @@ def config_set(
     if "list" in str(field.annotation):
         raw = [x.strip() for x in value.split(",") if x.strip()]
     try:
-        checked = TypeAdapter(field.annotation).validate_python(raw, strict=False)
+        checked = TypeAdapter(field.annotation or str).validate_python(raw, strict=False)
         for meta in field.metadata:  # ge/gt bounds live here, not in the annotation
             lo = getattr(meta, "ge", None)
             if lo is not None and checked < lo:

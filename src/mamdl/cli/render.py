@@ -8,7 +8,7 @@ long-running service tomorrow) renders it the same way. One unit family everywhe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mamdl.cli.text import inert
 
@@ -152,14 +152,15 @@ class DownloadDisplay:
     def __init__(self, out, *, quiet: bool = False) -> None:
         self.out = out
         self.quiet = quiet
-        self._live = None
+        self._live: Any = None
 
     def __enter__(self) -> DownloadDisplay:
         if not self.quiet:
             from rich.live import Live
 
-            self._live = Live(console=self.out, refresh_per_second=4, transient=False, redirect_stdout=False)
-            self._live.__enter__()
+            live = Live(console=self.out, refresh_per_second=4, transient=False, redirect_stdout=False)
+            live.__enter__()
+            self._live = live
         return self
 
     def update(self, s: TorrentStatus) -> None:
