@@ -206,12 +206,14 @@ class DownloadsMixin(ServiceBase):
         return read_status(self.settings.paths.state_dir)
 
     def resolve_hash(self, prefix: str, known: list[str] | None = None) -> str:
-        """Accept a unique prefix of an info-hash (people paste 8 characters)."""
+        """Accept a unique prefix of an info-hash, of any length (people paste 8 characters, or type 2)."""
         prefix = prefix.strip().lower()
         if known is None:
             known = [s.info_hash for s in self._snapshots()]
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            raise EngineError(f"{prefix!r} is not (the start of) an info-hash; `mam status` lists them")
         matches = [h for h in known if h.startswith(prefix)]
-        if len(prefix) < 4 or not matches:
+        if not matches:  # any length will do when it is unique: the status table shows 8 characters
             raise EngineError(f"no torrent with info-hash {prefix!r}; `mam status` lists them")
         if len(matches) > 1:
             raise EngineError(f"{prefix!r} matches {len(matches)} torrents; give more of the info-hash")
