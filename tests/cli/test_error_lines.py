@@ -196,3 +196,24 @@ def test_every_option_has_help_and_every_command_an_example():
         if "Example" not in (c.help or ""):
             missing.append(f"{path}: no example")
     assert missing == []
+
+
+def test_ctrl_c_while_the_cli_is_importing(tmp_path, isolated_home, mam, monkeypatch):
+    """Sabotage caught: pointing the console script back at `mamdl.cli:main`, where a Ctrl-C
+    during the typer/rich imports ends in a traceback."""
+    d = tmp_path / "hook2"
+    d.mkdir()
+    (d / "sitecustomize.py").write_text(
+        textwrap.dedent("""
+        import sys
+        class _Boom:
+            def find_spec(self, name, path=None, target=None):
+                if name == "typer":
+                    raise KeyboardInterrupt
+                return None
+        sys.meta_path.insert(0, _Boom())
+        """)
+    )
+    monkeypatch.setenv("PYTHONPATH", str(d))
+    p = mam("status")
+    assert p.returncode == 130 and p.stderr.strip() == "Interrupted."
