@@ -228,3 +228,15 @@ def test_hostile_catalogue_prints_inert_through_the_cli(tmp_path, mam, monkeypat
     assert p.returncode == 0, p.stderr
     assert "\x1b" not in p.stdout and "\x07" not in p.stdout
     assert "[link=http://evil.example/]" in p.stdout and "[bold red]" in p.stdout
+
+
+def test_progress_display_ends_its_line_when_not_a_terminal():
+    """Sabotage caught: without the line end, the next message is glued on (`doneComplete and verified`)."""
+    from mamdl.cli.render import DownloadDisplay
+
+    console = Console(width=100, force_terminal=False)
+    with console.capture() as cap:
+        with DownloadDisplay(console) as d:
+            d.update(status(progress=1.0, state="seeding"))
+        console.print("Complete and verified")
+    assert "\nComplete and verified" in cap.get()

@@ -170,3 +170,5 @@ class DownloadDisplay:
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
             self._live.__exit__(None, None, None)
+            if not self.out.is_terminal:  # Live leaves its last frame without a line end there
+                self.out.line()
