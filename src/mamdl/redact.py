@@ -71,6 +71,7 @@ def setup_logging(log_file=None, *, verbose: bool = False) -> None:
     err.setLevel(logging.DEBUG if verbose else logging.WARNING)
     err.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     err.addFilter(RedactingFilter())
+    err.addFilter(lambda record: not getattr(record, "file_only", False))  # internal-error traces
     root.addHandler(err)
     if log_file is not None:
         try:

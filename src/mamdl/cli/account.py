@@ -81,7 +81,7 @@ def config_init(
     if with_token or not sys.stdin.isatty():  # piped: no prompt, and no "input may be echoed" warning
         cookie = sys.stdin.read().strip()
         if not cookie:
-            raise ValueError(
+            raise UsageError(
                 "No cookie on standard input: run `mam config init` in a terminal, "
                 "or pipe it in: `mam config init --with-token < file`."
             )

@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import sys
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -113,22 +112,40 @@ def handle_errors(fn: F) -> F:
 
 def internal_error(exc: BaseException) -> str:
     """Log the traceback (redacted) to the log file and return the one line to show instead."""
-    import traceback
-
     from mamdl.redact import redact
 
     where = _log_file()
-    trace = "".join(traceback.format_exception(exc))
-    try:  # straight to the file: the stderr log handler would print the traceback on screen
-        where.parent.mkdir(parents=True, exist_ok=True)
-        with open(where, "a", encoding="utf-8") as f:
-            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} ERROR mamdl.cli: internal error\n{redact(trace)}\n")
-    except Exception:  # the log file may be what is broken; the message below still stands
-        where = None
+    root = logging.getLogger()
+    handler = None
+    if where is not None and not getattr(root, "_mamdl_configured", False):
+        # the failure came before logging was set up: a handler for this one record
+        try:
+            where.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(where, encoding="utf-8")
+        except OSError:  # the log file may be what is broken; the message below still stands
+            where = None
+        else:
+            handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            log.addHandler(handler)
+    try:  # `file_only`: the stderr handler skips it, or the trace would be on screen after all
+        log.error("internal error", exc_info=exc, extra={"file_only": True})
+    finally:
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
     detail = f"{type(exc).__name__}: {redact(str(exc))}"[:200]
     return f"internal error ({detail}). " + (
         f"The details are in {where}; please report it with that file's last lines." if where else "Please report it."
     )
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Redacts the formatted text (trace included) without changing the record other handlers see."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from mamdl.redact import redact
+
+        return redact(super().format(record))
 
 
 def _log_file():

@@ -15,6 +15,7 @@ import typer
 
 from mamdl.cli.account import config_app
 from mamdl.cli.common import console, emit_json, handle_errors
+from mamdl.errors import UsageError
 
 SECRET = "mam_id"
 ENV_NAMES = {"mam_id": "MAM_ID", "base_url": "MAM_BASE_URL", "seedbox_url": "MAM_SEEDBOX_URL"}
@@ -52,7 +53,7 @@ def _known(key: str) -> str:
     from mamdl.config import Settings
 
     if key not in Settings.model_fields:
-        raise ValueError(f"no setting called {key!r}; `mam config show` lists them all")
+        raise UsageError(f"no setting called {key!r}; `mam config show` lists them all")
     return key
 
 
@@ -135,7 +136,7 @@ def config_set(
     from mamdl.config import Paths, Settings, write_config
 
     if _known(key) == SECRET:
-        raise ValueError("the cookie is set with `mam config init` (hidden input), never on the command line")
+        raise UsageError("the cookie is set with `mam config init` (hidden input), never on the command line")
     field = Settings.model_fields[key]
     raw: Any = value
     if "list" in str(field.annotation):
@@ -150,9 +151,9 @@ def config_set(
             if above is not None and checked <= above:
                 raise ValueError(f"must be more than {above}")
     except ValidationError as exc:
-        raise ValueError(f"{key}: " + one_line(exc.errors()[0]["msg"])) from None
-    except ValueError as exc:
-        raise ValueError(f"{key}: {exc}") from None
+        raise UsageError(f"{key}: " + one_line(exc.errors()[0]["msg"])) from None
+    except ValueError as exc:  # the bounds checked just above
+        raise UsageError(f"{key}: {exc}") from None
     if hasattr(checked, "__fspath__"):
         checked = str(checked)
     path = write_config({key: checked}, Paths.resolve().config_file)

@@ -57,7 +57,7 @@ def check_targets(save_dir: Path, ti) -> None:
     `ti` is the libtorrent `torrent_info` being added."""
     import hashlib
 
-    fs = ti.files()
+    fs = ti.layout()  # the file layout (files() is deprecated in libtorrent 2.1)
 
     def pad(i: int) -> bool:
         return bool(int(fs.file_flags(i)) & int(fs.flag_pad_file))
