@@ -28,9 +28,12 @@ YES = typer.Option("--yes", "-y", help="Spend without asking (needed without a t
 def bonus_cmd(
     ctx: typer.Context,
     refresh: Annotated[bool, typer.Option("--refresh", help="Ask MAM now instead of using the 24 h cache.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Points, wedges and VIP now, what they can buy, and MAM's bonus history."""
+    """Points, wedges and VIP now, what they can buy, and MAM's bonus history.
+
+    Examples: mam bonus · mam bonus --refresh --json
+    """
     if ctx.invoked_subcommand is not None:
         return
     with make_service() as svc:
@@ -91,9 +94,12 @@ def bonus_cmd(
 def upload_cmd(
     gb: Annotated[str, typer.Argument(help="GB of upload credit: 50 or 100 (what MAM's API accepts).")],
     yes: Annotated[bool, YES] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Buy upload credit with bonus points (500 points per GB)."""
+    """Buy upload credit with bonus points (500 points per GB).
+
+    Example: mam bonus upload 50
+    """
     _buy("upload", gb, yes=yes, as_json=as_json)
 
 
@@ -102,9 +108,12 @@ def upload_cmd(
 def vip_cmd(
     weeks: Annotated[str, typer.Argument(help="Whole weeks (at least 1), or 'max' (VIP up to ~90 days ahead).")],
     yes: Annotated[bool, YES] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Buy VIP with bonus points (1,250 points per week)."""
+    """Buy VIP with bonus points (1,250 points per week).
+
+    Examples: mam bonus vip 4 · mam bonus vip max --yes
+    """
     _buy("vip", weeks, yes=yes, as_json=as_json)
 
 
