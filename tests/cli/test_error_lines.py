@@ -198,9 +198,17 @@ def test_every_option_has_help_and_every_command_an_example():
     assert missing == []
 
 
-def test_ctrl_c_while_the_cli_is_importing(tmp_path, isolated_home, mam, monkeypatch):
-    """Sabotage caught: pointing the console script back at `mamdl.cli:main`, where a Ctrl-C
-    during the typer/rich imports ends in a traceback."""
+def test_ctrl_c_while_the_cli_is_importing(tmp_path, isolated_home, monkeypatch):
+    """Sabotage caught: pointing the console script back at `mamdl.cli:main` (checked in
+    pyproject.toml, so a venv installed before the change cannot hide it), where a Ctrl-C during
+    the typer/rich imports ends in a traceback; or dropping the `except` in `mamdl.entry`."""
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"]["mam"] == "mamdl.entry:main"
     d = tmp_path / "hook2"
     d.mkdir()
     (d / "sitecustomize.py").write_text(
@@ -215,5 +223,7 @@ def test_ctrl_c_while_the_cli_is_importing(tmp_path, isolated_home, mam, monkeyp
         """)
     )
     monkeypatch.setenv("PYTHONPATH", str(d))
-    p = mam("status")
+    p = subprocess.run(
+        [sys.executable, "-c", "from mamdl.entry import main; main()", "status"], capture_output=True, text=True
+    )
     assert p.returncode == 130 and p.stderr.strip() == "Interrupted."
