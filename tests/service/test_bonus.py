@@ -122,3 +122,15 @@ def test_automation_renews_vip_only_near_its_end(sb):
     with service(**opts) as svc:
         d = svc.bonus_tick()[0]
     assert d.acted and [p["amount"] for p in sb.bonus_purchases()] == [4]
+
+
+def test_automation_does_not_hammer_a_refusing_mam(sb):
+    """MAM refusing for a reason the quote could not foresee: the attempt counts toward the cap,
+    so the next pass does not ask again. Sabotage: record only purchases that succeeded."""
+    opts = {"bonus_auto_upload": True, "bonus_auto_upload_below_ratio": 2.0, "bonus_auto_upload_above_points": 50000}
+    sb.add_fault("status", status=200, path=BUY, body='{"success": "false", "error": "Bonus store closed"}')
+    with service(**opts) as svc:
+        assert tick(svc) == []  # refused: logged, reported through the notifier, not raised
+        assert [r["outcome"] for r in svc.purchase_log()] == ["refused"]
+        assert "daily cap" in svc.bonus_tick()[0].reason
+    assert sum(1 for r in sb.requests() if r["path"].startswith("/json/bonusBuy.php")) == 1

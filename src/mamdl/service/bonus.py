@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from mamdl.errors import GuardRefused, PurchaseUncertain, UsageError
+from mamdl.errors import BonusRefused, GuardRefused, PurchaseUncertain, UsageError
 from mamdl.mam import bonus as mam_bonus
 from mamdl.mam.models import UserInfo
 from mamdl.service.base import ServiceBase
@@ -340,6 +340,10 @@ class BonusMixin(ServiceBase):
         log.info("buying %s for %d points (%s)", q.description, q.cost, source)
         try:
             answer = mam_bonus.buy(self.client, spendtype, q.amount)
+        except BonusRefused as exc:
+            self._record_purchase(q, source, "refused")  # counts toward the automation's cap too
+            self._announce(f"MAM refused {q.description} ({source}): {exc}")
+            raise
         except PurchaseUncertain:
             self._record_purchase(q, source, "uncertain")
             self._announce(f"Bonus purchase of {q.description} ({source}) got no answer: it may have been made.")
@@ -395,9 +399,11 @@ class BonusMixin(ServiceBase):
 
     # ------------------------------------------------------------------ automation
 
-    def bonus_tick(self, *, now: float | None = None) -> list[AutoDecision]:
+    def bonus_tick(self, *, now: float | None = None, refresh: bool = True) -> list[AutoDecision]:
         """One pass of the opt-in automation. Does nothing (and asks MAM nothing) unless a rule is
-        enabled; buys at most `bonus_auto_daily_cap` times in any 24 hours."""
+        enabled; buys at most `bonus_auto_daily_cap` times in any 24 hours. `refresh=False` decides
+        on the cached account (for a caller that has just refreshed it); a purchase always quotes
+        on MAM's current numbers."""
         s = self.settings
         if not (s.bonus_auto_upload or s.bonus_auto_vip):
             return []
@@ -412,7 +418,7 @@ class BonusMixin(ServiceBase):
             pairs: list[tuple[Kind, bool]] = [("vip", s.bonus_auto_vip), ("upload", s.bonus_auto_upload)]
             rules = [r for r, on in pairs if on]
             return [AutoDecision(rule=r, acted=False, reason=capped) for r in rules]
-        user = self.user_info(refresh=True)[0]
+        user = self.user_info(refresh=refresh)[0]
         if s.bonus_auto_vip:
             decisions.append(self._auto_vip(user, now, used))
             if decisions[-1].acted:
@@ -462,13 +468,13 @@ class BonusMixin(ServiceBase):
         return AutoDecision(rule=kind, acted=True, reason=why, purchase=out)
 
 
-def tick(service: Any, *, now: float | None = None) -> list[AutoDecision]:
+def tick(service: Any, *, now: float | None = None, refresh: bool = True) -> list[AutoDecision]:
     """The automation's entry point for a long-running supervisor: one pass, errors logged and
     swallowed except an uncertain purchase (which the caller should surface)."""
     from mamdl.errors import MamdlError
 
     try:
-        decisions: list[AutoDecision] = service.bonus_tick(now=now)
+        decisions: list[AutoDecision] = service.bonus_tick(now=now, refresh=refresh)
     except PurchaseUncertain:
         raise
     except MamdlError as exc:
