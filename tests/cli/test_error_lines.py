@@ -227,3 +227,13 @@ def test_ctrl_c_while_the_cli_is_importing(tmp_path, isolated_home, monkeypatch)
         [sys.executable, "-c", "from mamdl.entry import main; main()", "status"], capture_output=True, text=True
     )
     assert p.returncode == 130 and p.stderr.strip() == "Interrupted."
+
+
+def test_quiet_and_verbose(isolated_home, mam, monkeypatch):
+    """Sabotage caught: `-q` not reaching the log setup (the retry warning still on screen)."""
+    monkeypatch.setenv("MAMDL_RETRY_BUDGET_SECONDS", "1")
+    loud = mam("user")
+    assert "WARNING" in loud.stderr
+    quiet = mam("-q", "user")
+    assert "WARNING" not in quiet.stderr and one_error(quiet, 1).startswith("Error: Could not reach MAM")
+    assert one_error(mam("-v", "user"), 1).startswith("Error: Could not reach MAM")

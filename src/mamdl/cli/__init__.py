@@ -41,7 +41,12 @@ def _global_options(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also print debug messages (they always go to the log file).")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress line and no warnings on screen (results and errors still print)."
+        ),
+    ] = False,
 ) -> None:
     """Search, download and seed MyAnonaMouse books. Try `mam demo` for an offline tour.
 

@@ -28,13 +28,13 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 VERBOSITY = 0
-"""-1 with `-q` (only results and errors), 1 with `-v` (debug messages on stderr too)."""
+"""-1 with `-q` (no progress line, no warnings on stderr), 1 with `-v` (debug messages on stderr too)."""
 
 
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, quiet=VERBOSITY < 0 and not stderr)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
 def make_service(**overrides: Any):
@@ -45,6 +45,10 @@ def make_service(**overrides: Any):
     _check_home()
     settings = load_settings(**overrides)
     setup_logging(settings.paths.logs_dir / "mamdl.log", verbose=VERBOSITY > 0)
+    if VERBOSITY < 0:  # -q: warnings still reach the log file, not the screen
+        for h in logging.getLogger().handlers:
+            if type(h) is logging.StreamHandler:
+                h.setLevel(logging.ERROR)
     return Service(settings)
 
 

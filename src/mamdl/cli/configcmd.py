@@ -97,8 +97,6 @@ def config_show(as_json: Annotated[bool, typer.Option("--json", help="Print it a
         value = '"<set>"' if k == SECRET and v else _toml(v)
         line = f"{k} = {value}"
         lines.append(f"{'# ' if v is None else ''}{line:<50} # {source_of(k, files)}")
-    if console().quiet:
-        return
     for line in lines:
         typer.echo(inert(line))
 

@@ -150,8 +150,10 @@ class DownloadDisplay:
     """A live progress line (or nothing when `quiet`): `with DownloadDisplay(out) as d: d.update(st)`."""
 
     def __init__(self, out, *, quiet: bool = False) -> None:
+        from mamdl.cli import common
+
         self.out = out
-        self.quiet = quiet
+        self.quiet = quiet or common.VERBOSITY < 0  # `mam -q`
         self._live: Any = None
 
     def __enter__(self) -> DownloadDisplay:
