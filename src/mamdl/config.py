@@ -120,6 +120,26 @@ class Settings(BaseSettings):
     enable_utp: bool = True
     resume_save_interval: float = Field(default=30.0, gt=0)
 
+    # --- the library (finished books placed where reader apps find them; see mamdl.library) -----------
+    library_dir: Path | None = None
+    """Root of the book library; None = no placement. Env `MAMDL_LIBRARY_DIR`."""
+    ebook_library_dir: Path | None = None
+    """Ebooks go here instead of `library_dir` when set."""
+    audiobook_library_dir: Path | None = None
+    audiobook_template: str = "{author}/[{series}/][{series_number} - ]{title}[ {{{narrators}}}]"
+    """Audiobookshelf's convention: `Author/Series/1 - Title {Narrator}`; `[...]` drops when a field in it is empty."""
+    ebook_template: str = "{author}/[{series}/][{series_number} - ]{title}"
+    abs_url: str | None = None
+    """Audiobookshelf's base URL; with `abs_token`, mamdl asks it to scan after placing."""
+    abs_token: SecretStr | None = None
+    abs_library_id: str | None = None
+    """Which Audiobookshelf library to scan; unset = every book library it has."""
+    calibre_library: Path | None = None
+    """A Calibre library folder: finished ebooks are added with `calibredb add`."""
+    calibredb: str = "calibredb"
+    cwa_ingest_dir: Path | None = None
+    """Calibre-Web-Automated's ingest folder: ebooks are *copied* in (CWA moves/deletes what it ingests)."""
+
     # --- account safety ---------------------------------------------------------------------------
     unsat_reserve: int = Field(default=5, ge=0)
     wedge: Literal["never", "auto", "always"] = "never"
@@ -152,6 +172,28 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @field_validator("audiobook_template", "ebook_template")
+    @classmethod
+    def _check_template(cls, v: str) -> str:
+        """A typo in a template is caught when the config is read, not when a book is placed."""
+        from mamdl.library.naming import check_template
+
+        try:
+            check_template(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    @field_validator("abs_token")
+    @classmethod
+    def _register_token(cls, v: SecretStr | None) -> SecretStr | None:
+        """The Audiobookshelf token is a secret like the cookie: scrubbed from every message."""
+        if v is not None:
+            from mamdl.redact import register_secret
+
+            register_secret(v.get_secret_value())
+        return v
 
     @classmethod
     def settings_customise_sources(
@@ -194,6 +236,16 @@ class Settings(BaseSettings):
     def effective_download_dir(self) -> Path:
         return (self.download_dir or self.paths.default_download_dir).expanduser()
 
+    def library_root(self, fmt: str) -> Path | None:
+        """Where a book of format `fmt` ("ebook"/"audiobook"/other) is placed; None = no library."""
+        specific = {"ebook": self.ebook_library_dir, "audiobook": self.audiobook_library_dir}.get(fmt)
+        root = specific or self.library_dir
+        return root.expanduser() if root else None
+
+    @property
+    def library_configured(self) -> bool:
+        return any((self.library_dir, self.ebook_library_dir, self.audiobook_library_dir))
+
     @property
     def seed_seconds(self) -> int:
         return int(self.seed_hours * 3600)
@@ -210,6 +262,7 @@ class Settings(BaseSettings):
         """Everything, with secrets replaced by a marker: safe for `mam config show` and logs."""
         data = self.model_dump(mode="json")
         data["mam_id"] = "<set>" if self.mam_id else None
+        data["abs_token"] = "<set>" if self.abs_token else None
         data["config_file"] = str(self.paths.config_file)
         data["state_dir"] = str(self.paths.state_dir)
         return data

@@ -308,6 +308,7 @@ def run(
     service = make_service()
     try:
         service.start_engine()
+        service.watch_library()  # place each download in the library when it finishes
         server = build_server(service, allow_destructive=allow_destructive)
         if not http:
             server.run()

@@ -34,6 +34,9 @@ def get_cmd(
         str | None, typer.Option("--wedge", help="Freeleech wedge: never, auto or always (default from config).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
+    library: Annotated[
+        bool, typer.Option("--library/--no-library", help="Place the finished book in the library (when configured).")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (no progress bar).")] = False,
 ) -> None:
     """Fetch a .torrent and, with --download, download it; with --seed, seed it afterwards.
@@ -62,6 +65,8 @@ def get_cmd(
         if result.engine_owner:
             out.print(f"The download runs in {result.engine_owner}; showing its progress.")
         status = _follow_download(svc, result.info_hash, out, quiet=as_json)
+        if status.state != "error" and library and svc.settings.library_configured:
+            status = _place(svc, result.info_hash, out) or status
         if as_json:
             emit_json({"get": result.model_dump(mode="json"), "status": status.model_dump(mode="json")})
         if status.state == "error":
@@ -119,8 +124,13 @@ def status_cmd(
     out = console()
     if rows:
         from mamdl.cli.tables import status_table
+        from mamdl.service.library import summary_line
 
         out.print(status_table(rows, engine_running=holder is not None, width=out.width))
+        for r in rows:
+            if r.library is not None:
+                out.print(f"[dim]Library {r.info_hash[:8]}:[/] ", end="")
+                out.print(summary_line(r.library), markup=False)
     else:
         out.print("No torrents yet. `mam get ID --download` adds one.")
     out.print(
@@ -208,6 +218,21 @@ def seed_cmd(
 
 
 # ---------------------------------------------------------------------- shared loops
+
+
+def _place(svc, info_hash: str, out):
+    """Place a finished download in the library and say where; returns the refreshed status."""
+    from mamdl.errors import MamdlError
+    from mamdl.service.library import summary_line
+
+    try:
+        p = svc.place(info_hash)
+    except MamdlError as exc:
+        out.print(f"[red]Not placed in the library:[/] {exc}", markup=True)
+        return None
+    out.print("[green]Library[/]: " if p.status == "placed" else "[red]Library[/]: ", end="")
+    out.print(summary_line(p), markup=False)
+    return svc.status(info_hash)[0]
 
 
 def _follow_download(svc, info_hash: str, out, *, quiet: bool = False):

@@ -204,6 +204,24 @@ class MamClient:
             self._raise_for_non_torrent(resp, torrent_id)
         return body
 
+    def thumbnail(self, url: str, *, max_bytes: int = 8 * 1024 * 1024) -> bytes:
+        """A row's cover image. Only from MAM itself (its host or a myanonamouse.net host): the
+        cookie goes with the request, and the library promises no look-ups anywhere else."""
+        from urllib.parse import urljoin, urlsplit
+
+        absolute = urljoin(self.settings.base_url + "/", url)
+        host = (urlsplit(absolute).hostname or "").lower()
+        own = (urlsplit(self.settings.base_url).hostname or "").lower()
+        if urlsplit(absolute).scheme not in ("http", "https") or not (
+            host == own or host == "myanonamouse.net" or host.endswith(".myanonamouse.net")
+        ):
+            raise MamError(f"Not fetching a cover from {host or url!r}: only MAM's own hosts are asked.")
+        resp = self._send("GET", absolute, accept="image/*")
+        body = resp.content
+        if not resp.headers.get("content-type", "").startswith("image/") or not body or len(body) > max_bytes:
+            raise MalformedResponse(f"MAM's thumbnail for this torrent is not an image ({len(body)} bytes).")
+        return body
+
     def seedbox_update(self) -> SeedboxAnswer:
         """The dynamic-seedbox call; its refusals are answers here, not errors (see `SeedboxAnswer`)."""
         url = self.settings.effective_seedbox_url + SEEDBOX_PATH

@@ -187,6 +187,8 @@ class SearchResult(BaseModel):
     weight: float | None = None
     description: str | None = None
     isbn: str | None = None
+    thumbnail: str | None = None
+    """The cover's URL (only when the search asked for `thumbnail`)."""
 
     @property
     def format(self) -> str:
@@ -319,6 +321,7 @@ _ROW_FIELDS: dict[str, Any] = {
     "weight": lambda d: _weight(d.get("w")),
     "description": lambda d: _optional_text(d.get("description")),
     "isbn": lambda d: _optional_text(d.get("isbn")),
+    "thumbnail": lambda d: _optional_text(d.get("thumbnail")),
 }
 
 
@@ -396,6 +399,8 @@ class SearchRequest(BaseModel):
     min_seeders: int | None = None
     info_hash: str | None = None
     torrent_id: int | None = None
+    details: bool = False
+    """Ask for the optional row fields (description, ISBN, thumbnail): the library's metadata needs them."""
 
     def to_payload(self) -> dict[str, Any]:
         tor: dict[str, Any] = {
@@ -423,7 +428,14 @@ class SearchRequest(BaseModel):
             tor["hash"] = self.info_hash
         if self.torrent_id is not None:
             tor["id"] = str(self.torrent_id)
-        return {"tor": tor, "perpage": self.per_page, "dlLink": "true", "thumbnail": "false"}
+        flag = "true" if self.details else "false"
+        return {
+            "tor": tor,
+            "perpage": self.per_page,
+            "dlLink": "true",
+            "thumbnail": flag,
+            **({"description": "true", "isbn": "true"} if self.details else {}),
+        }
 
 
 class SnatchBucket(BaseModel):

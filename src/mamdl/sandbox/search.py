@@ -249,6 +249,7 @@ class SearchQuery:
     info_hash: str | None = None
     torrent_id: int | None = None
     dl_link: bool = False
+    thumbnail: bool = False
 
     @classmethod
     def from_request(cls, body: dict[str, Any]) -> SearchQuery:
@@ -290,6 +291,7 @@ class SearchQuery:
         tid = _num(tor.get("id"))
         q.torrent_id = int(tid) if tid else None
         q.dl_link = "dlLink" in body and str(body["dlLink"]).strip().lower() not in ("false", "0", "none", "no")
+        q.thumbnail = "thumbnail" in body and str(body["thumbnail"]).strip().lower() not in ("false", "0", "none", "no")
         return q
 
 

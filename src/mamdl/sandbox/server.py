@@ -63,7 +63,18 @@ DOWNLOAD_PATH = "/tor/download.php"
 SEEDBOX_PATH = "/json/dynamicSeedbox.php"
 BONUS_PATH = "/json/bonusBuy.php"
 BONUS_HISTORY_PATH = "/json/userBonusHistory.php"
-MAM_PATHS = (SEARCH_PATH, USER_PATH, CHECK_COOKIE_PATH, DOWNLOAD_PATH, SEEDBOX_PATH, BONUS_PATH, BONUS_HISTORY_PATH)
+THUMBNAIL_PATH = "/tor/thumbnail"
+"""The sandbox's cover images (`/tor/thumbnail/<id>.png`); rows name them in `thumbnail` when asked."""
+MAM_PATHS = (
+    SEARCH_PATH,
+    USER_PATH,
+    CHECK_COOKIE_PATH,
+    DOWNLOAD_PATH,
+    SEEDBOX_PATH,
+    BONUS_PATH,
+    BONUS_HISTORY_PATH,
+    THUMBNAIL_PATH,
+)
 
 NOT_SIGNED_IN = (
     "Error, you are not signed in <br />\n"
@@ -101,6 +112,8 @@ class Site(Protocol):
 
     @property
     def mam_id(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
     def log_request(self, t: float, path: str, method: str, status: int) -> None: ...
     def requests(self, *, include_announces: bool = True) -> list[dict[str, Any]]: ...
     def clear_requests(self) -> None: ...
@@ -310,6 +323,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._json(self.sb.bonus.buy(self.sb.state.user, self._params(), time.time()))
         elif endpoint == BONUS_HISTORY_PATH:
             self._json(self.sb.bonus.history_json())
+        elif endpoint == THUMBNAIL_PATH:
+            self._thumbnail()
 
     def _apply_fault(self, fault: Any) -> bool:
         """Answer with `fault`; True when the request is done."""
@@ -382,6 +397,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 row["w"] = hit.weight
             if query.dl_link:
                 row["dl"] = dl_hash(account.passkey, hit.entry.id)
+            if query.thumbnail:
+                row["thumbnail"] = f"{sb.base_url}{THUMBNAIL_PATH}/{hit.entry.id}.png"
             rows.append(render_row(row, sb.row_style))
         self._json(
             {
@@ -392,6 +409,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 "found": outcome.found,
             }
         )
+
+    def _thumbnail(self) -> None:
+        name = self._path[len(THUMBNAIL_PATH) + 1 :]
+        tid = name.removesuffix(".png")
+        if not tid.isdigit() or self.sb.catalogue.get(int(tid)) is None:
+            self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html; charset=utf-8")
+            return
+        self._send(200, thumbnail_png(int(tid)), "image/png")
 
     def _user(self) -> None:
         params = self._params()
@@ -530,6 +555,21 @@ def _status_body(status: int) -> str:
     if status >= 500:
         return f"<html><body><h1>{status} Service Unavailable</h1><p>nginx</p></body></html>"
     return f"<html><body><h1>{status}</h1></body></html>"
+
+
+def thumbnail_png(tid: int, size: int = 16) -> bytes:
+    """A small, valid PNG in a colour derived from the torrent id: a cover to test with."""
+    import struct
+    import zlib
+
+    color = hashlib.sha256(f"cover:{tid}".encode()).digest()[:3]
+    raw = b"".join(b"\x00" + color * size for _ in range(size))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 def serve_in_thread(server: SandboxHTTPServer) -> threading.Thread:

@@ -73,8 +73,11 @@ class ServiceBase:
     # ------------------------------------------------------------------ MAM's answers
 
     def lookup(self, torrent_id: int) -> SearchResult:
-        """One torrent's search row, by id (for its title, `dl` hash and freeleech flags)."""
-        page = self.client.search(SearchRequest(torrent_id=torrent_id, fields=[SearchField.title], per_page=5))
+        """One torrent's search row, by id (for its title, `dl` hash and freeleech flags, and the
+        description, ISBN and thumbnail the library's metadata uses)."""
+        page = self.client.search(
+            SearchRequest(torrent_id=torrent_id, fields=[SearchField.title], per_page=5, details=True)
+        )
         for r in page.results:
             if r.id == torrent_id:
                 return r

@@ -15,6 +15,7 @@ from mamdl.mam.models import SearchField, SearchRequest, SearchResult, SearchTyp
 from mamdl.service.bonus import BonusMixin
 from mamdl.service.downloads import DownloadsMixin
 from mamdl.service.health import HealthMixin
+from mamdl.service.library import LibraryMixin
 from mamdl.service.models import ResultRow, SearchOutcome, SentQuery
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,10 @@ class SearchSpec:
         return not any(s.strip() for s in (self.title, self.author, self.narrator, self.series, self.text))
 
 
-class Service(HealthMixin, DownloadsMixin, BonusMixin):
+class Service(HealthMixin, LibraryMixin, DownloadsMixin, BonusMixin):
     """Search, get, seed and check: `ServiceBase` owns the settings, client and cache;
     `DownloadsMixin` the engine; `HealthMixin` the session checks (it needs both);
+    `LibraryMixin` puts finished books in the library;
     `BonusMixin` bonus points: status, purchases and the opt-in automation."""
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from mamdl.service.models import FetchResult, GetResult, TorrentStatus
 if TYPE_CHECKING:
     from mamdl.config import Settings
     from mamdl.engine import EngineConfig, SeedGoal
+    from mamdl.mam.models import SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,14 @@ class DownloadsMixin(ServiceBase):
 
     _engine: Any = None
     _owns_engine: bool = False
+
+    # ------------------------------------------------------------------ hooks (`LibraryMixin` overrides them)
+
+    def _download_added(self, info_hash: str, row: SearchResult) -> None:
+        """A MAM download was added; `row` is MAM's row for it."""
+
+    def _decorate_status(self, rows: list[TorrentStatus]) -> None:
+        """Add what other parts know about these torrents (where the library placed them)."""
 
     # ------------------------------------------------------------------ the engine
 
@@ -151,6 +160,7 @@ class DownloadsMixin(ServiceBase):
             info_hash = engine.add(
                 Path(fetched.path), save, mam_id=torrent_id, title=fetched.title, goal=goal or self.default_goal()
             )
+            self._download_added(info_hash, result)
         return GetResult(
             fetch=fetched,
             info_hash=info_hash,
@@ -187,6 +197,7 @@ class DownloadsMixin(ServiceBase):
         rows = [TorrentStatus.from_snapshot(s) for s in self._snapshots()]
         h = self.resolve_hash(info_hash, [r.info_hash for r in rows]) if info_hash else None
         wanted = [r for r in rows if h is None or r.info_hash == h]
+        self._decorate_status(wanted)
         if with_mam and any(r.mam_id is not None for r in wanted):
             # MAM's view of one torrent depends on every local torrent, so judge against all rows.
             summary = self._fresh_user_for_guard().snatch_summary

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from mamdl.library.models import LibraryStatus
 from mamdl.mam.models import SearchResult, UserInfo, format_size
 
 if TYPE_CHECKING:
@@ -215,6 +216,8 @@ class TorrentStatus(BaseModel):
     finished_at: float | None = None
     mam_satisfied: bool | None = None
     """MAM's view when known: True if MAM's counts agree this one is satisfied."""
+    library: LibraryStatus | None = None
+    """Where the finished book was placed in the library, and how (None: not placed)."""
 
     @classmethod
     def from_snapshot(cls, s: TorrentSnapshot) -> TorrentStatus:
