@@ -177,12 +177,9 @@ class Settings(BaseSettings):
     @classmethod
     def _check_template(cls, v: str) -> str:
         """A typo in a template is caught when the config is read, not when a book is placed."""
-        from mamdl.library.naming import check_template
-
-        try:
-            check_template(v)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
+        problem = template_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @field_validator("abs_token")
@@ -266,6 +263,36 @@ class Settings(BaseSettings):
         data["config_file"] = str(self.paths.config_file)
         data["state_dir"] = str(self.paths.state_dir)
         return data
+
+
+LIBRARY_FIELDS = (
+    "author",
+    "authors",
+    "series",
+    "series_number",
+    "title",
+    "narrator",
+    "narrators",
+    "year",
+    "language",
+    "filetype",
+    "mam_id",
+)
+"""What a library template may name (see `mamdl.library.naming`)."""
+
+
+def template_problem(template: str) -> str | None:
+    """Why a library template can't work (an unknown field, unbalanced braces), or None."""
+    import re
+    import string
+
+    try:
+        for _, name, _, _ in string.Formatter().parse(re.sub(r"\[([^\[\]]*)\]", r"\1", template)):
+            if name is not None and name not in LIBRARY_FIELDS:
+                return f"Library template {template!r}: unknown field {{{name}}}; known: {', '.join(LIBRARY_FIELDS)}"
+    except ValueError as exc:
+        return f"Library template {template!r} is malformed: {exc}"
+    return None
 
 
 def load_settings(**overrides: Any) -> Settings:

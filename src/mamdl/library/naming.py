@@ -23,25 +23,14 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from mamdl.config import LIBRARY_FIELDS, template_problem
 from mamdl.errors import ConfigError
 from mamdl.mam.models import SearchResult
 
 MAX_COMPONENT_BYTES = 180
 """Well under the usual 255-byte limit, leaving room for a `.mamdl-part` suffix and extensions."""
 
-FIELDS = (
-    "author",
-    "authors",
-    "series",
-    "series_number",
-    "title",
-    "narrator",
-    "narrators",
-    "year",
-    "language",
-    "filetype",
-    "mam_id",
-)
+FIELDS = LIBRARY_FIELDS
 
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 _KEEP_FORMAT = {"\u200c", "\u200d"}  # zero-width (non-)joiners: needed to spell Persian, Indic scripts, emoji
@@ -145,14 +134,9 @@ class BookFields:
 
 def check_template(template: str) -> None:
     """Raise ConfigError when the template names a field we don't have or is malformed."""
-    try:
-        for _, name, _, _ in string.Formatter().parse(_GROUP.sub(r"\1", template)):
-            if name is not None and name not in FIELDS:
-                raise ConfigError(
-                    f"Library template {template!r}: unknown field {{{name}}}; known: {', '.join(FIELDS)}"
-                )
-    except ValueError as exc:
-        raise ConfigError(f"Library template {template!r} is malformed: {exc}") from None
+    problem = template_problem(template)
+    if problem:
+        raise ConfigError(problem)
 
 
 def render(template: str, fields: BookFields) -> PurePosixPath:
