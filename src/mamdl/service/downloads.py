@@ -50,8 +50,8 @@ class DownloadsMixin(ServiceBase):
 
     # ------------------------------------------------------------------ hooks (`LibraryMixin` overrides them)
 
-    def _download_added(self, info_hash: str, row: SearchResult) -> None:
-        """A MAM download was added; `row` is MAM's row for it."""
+    def _download_added(self, info_hash: str, row: SearchResult | None) -> None:
+        """A MAM download was added; `row` is MAM's row for it (None when MAM's search missed it)."""
 
     def _decorate_status(self, rows: list[TorrentStatus]) -> None:
         """Add what other parts know about these torrents (where the library placed them)."""

@@ -49,8 +49,9 @@ class LibraryMixin(DownloadsMixin):
             self._library_store = None
         super().close()
 
-    def _download_added(self, info_hash: str, row: SearchResult) -> None:
-        self.remember_book(info_hash, row)
+    def _download_added(self, info_hash: str, row: SearchResult | None) -> None:
+        if row is not None:  # else placement asks MAM again, by id
+            self.remember_book(info_hash, row)
 
     def _decorate_status(self, rows: list[TorrentStatus]) -> None:
         self.attach_library(rows)
