@@ -15,11 +15,18 @@ from mamdl.cli.common import console, emit_json, handle_errors, make_service
 def import_cmd(
     info_hash: Annotated[str | None, typer.Argument(help="The torrent to place (a unique prefix is enough).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Place every finished MAM torrent.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the placements as JSON.")] = False,
 ) -> None:
     """Place finished books in the library: hardlinks (copies across file systems) in
     Author/Series/Title folders, metadata.json + metadata.opf + cover, then Audiobookshelf /
-    Calibre hand-offs. The seeding copy is never moved; running it again changes nothing."""
+    Calibre hand-offs. The seeding copy is never moved; running it again changes nothing.
+
+    Examples:
+
+      MAMDL_LIBRARY_DIR=~/Books mam import --all
+
+      mam import 3f2a9c1b --json
+    """
     from mamdl.errors import UsageError
     from mamdl.service.library import summary_line
 
