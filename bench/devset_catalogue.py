@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Build the ranking dev-set catalogue: a sandbox catalogue whose rows look exactly like MAM's
-search rows, made from /work/shared/ranking-dev/works.json (or --works).
+search rows, made from the dev works (bench/data/ranking-dev/works.json, vendored from
+/work/shared/ranking-dev; `MAMDL_RANKING_DEV=DIR` or --works picks another copy).
 
 Every work gets editions (ebook formats, audiobook formats, sometimes another language), and the
 catalogue is salted with what makes ranking hard on the real site: summaries and study guides of
@@ -17,12 +18,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-DEFAULT_WORKS = Path("/work/shared/ranking-dev/works.json")
+DEV_DIR = Path(os.environ.get("MAMDL_RANKING_DEV") or Path(__file__).parent / "data" / "ranking-dev")
+"""The dev set (works.json, queries.json), vendored so that every figure is reproducible from a clone."""
+DEFAULT_WORKS = DEV_DIR / "works.json"
 DEFAULT_OUT = Path(__file__).parent / "data" / "devset_catalogue.json"
 SEED = 20261124
 

@@ -32,8 +32,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from mamdl.ranking.normalize import fold  # noqa: E402
 
-DEFAULT_QUERIES = Path("/work/shared/ranking-dev/queries.json")
-DEFAULT_WORKS = Path("/work/shared/ranking-dev/works.json")
+from devset_catalogue import DEFAULT_WORKS, DEV_DIR  # noqa: E402
+
+DEFAULT_QUERIES = DEV_DIR / "queries.json"
 DEFAULT_CATALOGUE = ROOT / "bench" / "data" / "devset_catalogue.json"
 
 
@@ -210,6 +211,12 @@ def report(results: list[dict], verbose: bool, label: str) -> float:
     print(f"[{label}] top-1: {hits}/{n} = {hits / n:.1%}")
     print(f"[{label}] requests per query: max {max(reqs)}, mean {sum(reqs) / n:.2f}")
     print(f"[{label}] time per query: mean {sum(r['seconds'] for r in results) / n * 1000:.0f} ms")
+    shapes: dict[str, list[bool]] = {}
+    for r in results:
+        if "shape" in r["query"]:
+            shapes.setdefault(r["query"]["shape"], []).append(r not in misses)
+    for shape, oks in sorted(shapes.items()):
+        print(f"[{label}]   {shape:16} top-1 {sum(oks)}/{len(oks)} = {sum(oks) / len(oks):.1%}")
     for r in misses:
         q = r["query"]
         print(
@@ -220,24 +227,50 @@ def report(results: list[dict], verbose: bool, label: str) -> float:
     return hits / n
 
 
-def perturbed_queries(n: int, seed: int = 7) -> list[dict]:
-    """Queries made from works.json the way people mistype them (typos, lost apostrophes and
-    accents, initials, name order, partial titles, no author), to check the method generalises
-    beyond the hand-written dev queries. Deterministic."""
+DOUBLE_SHARE = 0.4
+"""Share of perturbed queries with two mistakes (issue 11: people often misspell both title and author)."""
+EXTRA_WORDS = ("novel", "book")
+"""Words people add to a title box that the record does not have."""
+
+
+def perturbed_queries(n: int, seed: int = 7, catalogue: Path | None = None) -> list[dict]:
+    """Queries made from works.json the way people mistype them, to check the method generalises
+    beyond the hand-written dev queries. Deterministic for a seed.
+
+    One mistake (60%): a typo in the longest title word, lost apostrophes or accents, "and" for
+    "&", no leading article, a partial title, punctuation dropped; the author as typed, surname
+    only, "Surname, First", without accents, a mistyped surname, or no author at all.
+
+    Two mistakes (40%, `shape` says which): title and surname both mistyped; a title word dropped
+    and the surname mistyped; an extra word (or the series name, "Murderbot all systems red") in
+    the title box and a typo in the surname or title; the author's surname typed into the title
+    box with a typo. Typos keep the first letter (people rarely miss it) and are a dropped,
+    swapped, replaced or doubled letter.
+
+    The author is left out only when no other author in the catalogue has a book of that title
+    ("Deep Work" alone names two books there; no ranking can know which one was meant)."""
     import random
     import unicodedata
 
     rng = random.Random(seed)
     works = json.loads(DEFAULT_WORKS.read_text())
-    titles: dict[str, int] = {}
+    authors_by_title: dict[str, set[str]] = {}
+    rows = json.loads(catalogue.read_text())["torrents"] if catalogue and catalogue.exists() else []
+    for r in rows:
+        names = json.loads(r["author_info"] or "{}").values() if isinstance(r["author_info"], str) else []
+        for form in _title_forms(r["title"]):
+            authors_by_title.setdefault(form, set()).update(_plain(a).split()[-1] for a in names if _plain(a))
     for w in works:
-        titles[_plain(w["title"])] = titles.get(_plain(w["title"]), 0) + 1
+        authors_by_title.setdefault(_plain(w["title"]), set()).add(_plain(w["authors"][0]).split()[-1])
+
+    def unambiguous(title: str) -> bool:
+        return len(authors_by_title.get(_plain(title), set())) <= 1
 
     def strip_accents(s: str) -> str:
         return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
 
-    def typo(word: str) -> str:
-        if len(word) < 5:
+    def typo(word: str, shortest: int = 5) -> str:
+        if len(word) < shortest or not word.isalpha():
             return word
         i = rng.randrange(1, len(word) - 1)
         kind = rng.randrange(4)
@@ -246,19 +279,65 @@ def perturbed_queries(n: int, seed: int = 7) -> list[dict]:
         if kind == 1:
             return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         if kind == 2:
-            return word[:i] + rng.choice("aeiourstln") + word[i + 1 :]
+            return word[:i] + rng.choice([c for c in "aeiourstln" if c != word[i].lower()]) + word[i + 1 :]
         return word[:i] + word[i] + word[i:]
+
+    def typo_longest(title: str) -> str:
+        words = title.split()
+        j = max(range(len(words)), key=lambda k: (len(words[k].strip("?!:,.")), rng.random()))
+        words[j] = typo(words[j].strip("?!:,."), shortest=4)
+        return " ".join(words)
+
+    def author_with_typo(author: str) -> str:
+        parts = author.split()
+        surname = typo(parts[-1], shortest=4)
+        roll = rng.random()
+        if roll < 0.4 or len(parts) == 1:
+            return surname
+        if roll < 0.55:
+            return f"{surname}, {' '.join(parts[:-1])}"
+        return " ".join(parts[:-1] + [surname])
 
     out = []
     for _ in range(n):
         w = rng.choice(works)
         title, author = w["title"], w["authors"][0]
-        roll = rng.random()
         words = title.split()
+        if rng.random() < DOUBLE_SHARE:
+            shape = rng.choice(["both", "both", "drop", "extra", "series", "author-in-title"])
+            if shape == "drop" and len([x for x in words if len(x) > 3]) < 2:
+                shape = "both"
+            if shape == "series" and not w.get("series"):
+                shape = "extra"
+            if shape == "both":
+                title_q, author_q = typo_longest(title), author_with_typo(author)
+            elif shape == "drop":
+                j = rng.choice([k for k, x in enumerate(words) if len(x) > 3])
+                title_q, author_q = " ".join(words[:j] + words[j + 1 :]), author_with_typo(author)
+            elif shape in ("extra", "series"):
+                extra = w["series"]["name"] if shape == "series" else rng.choice(EXTRA_WORDS)
+                title_q = f"{extra} {title}" if rng.random() < 0.5 else f"{title} {extra}"
+                if rng.random() < 0.5:
+                    author_q = author_with_typo(author)
+                else:
+                    title_q, author_q = title_q.replace(title, typo_longest(title)), author.split()[-1]
+            else:
+                surname = author.split()[-1]
+                title_q, author_q = f"{typo_longest(title)} {typo(surname, shortest=4)}", ""
+            title_q = re.sub(r"[?!:,.]", "", title_q)
+            out.append(
+                {
+                    "title_query": title_q,
+                    "author_query": author_q,
+                    "expected_title": title,
+                    "expected_author": author,
+                    "shape": shape,
+                }
+            )
+            continue
+        roll = rng.random()
         if roll < 0.25 and len(words) > 0:
-            j = max(range(len(words)), key=lambda k: (len(words[k]), rng.random()))
-            words[j] = typo(words[j])
-            title_q = " ".join(words)
+            title_q = typo_longest(title)
         elif roll < 0.4:
             title_q = re.sub(r"['’]", "", title)
         elif roll < 0.5:
@@ -271,7 +350,7 @@ def perturbed_queries(n: int, seed: int = 7) -> list[dict]:
             title_q = re.sub(r"[?!:,.]", "", title)
         roll = rng.random()
         parts = author.split()
-        if roll < 0.25 and titles[_plain(w["title"])] == 1:
+        if roll < 0.25 and unambiguous(title):
             author_q = ""
         elif roll < 0.45:
             author_q = parts[-1]
@@ -284,7 +363,13 @@ def perturbed_queries(n: int, seed: int = 7) -> list[dict]:
         else:
             author_q = author
         out.append(
-            {"title_query": title_q, "author_query": author_q, "expected_title": w["title"], "expected_author": author}
+            {
+                "title_query": title_q,
+                "author_query": author_q,
+                "expected_title": title,
+                "expected_author": author,
+                "shape": "one",
+            }
         )
     return out
 
@@ -306,7 +391,7 @@ def main() -> None:
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     ensure_catalogue(args.catalogue)
-    queries = perturbed_queries(args.perturbed, args.seed) if args.perturbed else json.loads(args.queries.read_text())
+    queries = perturbed_queries(args.perturbed, args.seed, args.catalogue) if args.perturbed else json.loads(args.queries.read_text())
     if args.in_process:
         report(run_in_process(queries, args.catalogue, args.verbose), args.verbose, "in-process")
     else:

@@ -66,6 +66,11 @@ FORMAT_WORDS = frozenset(
 STOP_WEIGHT = 0.3
 """Weight of a stopword, relative to 1.0 for an ordinary word."""
 
+GENERIC_WORDS = frozenset(["book", "books", "novel", "novels"])
+"""Words people add to a title box to say what they want, not which ("the hobbit book"); they
+weigh like stopwords, so a title that lacks them loses little ("The Book Thief" still needs them
+less than "Thief")."""
+
 _DROP_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[,.](?=\d{3}\b)")  # "20,000" -> "20000"
 _DOTTED_ACRONYM = re.compile(r"\b(?:[a-z]\.){2,}")  # "j.r.r." / "u.s.a." -> "jrr" / "usa"
@@ -250,10 +255,12 @@ class NormText:
 
 
 def token_weights(toks: tuple[str, ...]) -> tuple[float, ...]:
-    """Stopwords weigh `STOP_WEIGHT`, unless the text is made only of them ("We", "It", "Them")."""
-    if STOPWORDS.issuperset(toks):
+    """Stopwords and generic words weigh `STOP_WEIGHT`, unless the text is made only of them
+    ("We", "It", "Them")."""
+    light = STOPWORDS | GENERIC_WORDS
+    if light.issuperset(toks):
         return (1.0,) * len(toks)
-    return tuple(STOP_WEIGHT if t in STOPWORDS else 1.0 for t in toks)
+    return tuple(STOP_WEIGHT if t in light else 1.0 for t in toks)
 
 
 def make_norm(toks: tuple[str, ...], numeric: NormText | None = None) -> NormText:

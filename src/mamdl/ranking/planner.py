@@ -8,6 +8,9 @@ comes back. So each typed word is a small unknown, and each can be sent in sever
     PREFIX    its first half and a wildcard  "Rende*"   (survives a late typo, "-'s", a plural)
     SANDWICH  two letters each end           "Re*us"    (survives a typo in the middle)
     SUFFIX    a wildcard and its second half "*vous"    (survives an early typo: "Usnouled")
+    SKELETON  first letter and consonants     "R*n*d*v*s" (survives a lost, doubled or wrong
+              vowel, a lost letter anywhere, swapped letters that keep the consonants' order --
+              "Hobit" -> "H*b*t", "Tolkein" -> "T*l*k*n": the letters people keep when they mistype)
 
 The word's unknown *state* is the set of forms that would match the work's record: all of them
 when it is right, none when it is hopeless (accents, "11" vs "Eleven", "DaVinci" vs "Da Vinci"),
@@ -36,19 +39,31 @@ from dataclasses import dataclass, field
 
 from mamdl.mam.models import SearchField
 from mamdl.ranking.models import Query
-from mamdl.ranking.normalize import strip_format_words
+from mamdl.ranking.normalize import GENERIC_WORDS, strip_format_words
 
 # Forms of a probe, as bits; a word's state is the mask of forms that would match.
-EXACT, PREFIX, SANDWICH, SUFFIX = 1, 2, 4, 8
-ALL_FORMS = EXACT | PREFIX | SANDWICH | SUFFIX
-WILDCARD_FORMS = PREFIX | SANDWICH | SUFFIX
+EXACT, PREFIX, SANDWICH, SUFFIX, SKELETON = 1, 2, 4, 8, 16
+ALL_FORMS = EXACT | PREFIX | SANDWICH | SUFFIX | SKELETON
+WILDCARD_FORMS = PREFIX | SANDWICH | SUFFIX | SKELETON
 
-WILDCARD_TRUST = 0.75
+WILDCARD_TRUST = 0.9
 """Chance that MAM's `*` behaves as we assume (docs: one good source). One shared unknown, so a
 failed wildcard search also casts doubt on every other wildcard search; and an exact search is
 preferred when the odds are otherwise close."""
+SKELETON_TRUST = 0.9
+"""Chance that MAM also takes several `*` in one word, each matching a run that may be empty (the
+sandbox does; MAM's docs show `*word*`). A second shared unknown, on top of `WILDCARD_TRUST`."""
+SKELETON_MIN_CONSONANTS = 2
+"""Consonants a skeleton fixes at least (with the first letter): "H*b*t" is about as narrow as a
+three-letter prefix."""
+DELETION_SHARE = 0.3
+"""Share of typos that drop a letter: the skeleton survives those wherever they are."""
 WILDCARD_SPEC = 0.8
-"""Selectivity of a wildcard form relative to the whole word, times (fixed letters / length)."""
+"""Selectivity of a wildcard form relative to the whole word, times the share of
+`WILDCARD_FULL_LETTERS` it fixes."""
+WILDCARD_FULL_LETTERS = 5
+"""Fixed letters at which a wildcard form selects about as well as a whole word: few words share
+five letters ("Tolk*" is nearly as narrow as "Tolkien"), whatever the word's length."""
 TRANSPOSITION_SHARE = 0.3
 """Share of typos that swap two neighbouring letters (and so spoil two positions)."""
 NARROW_ENOUGH = 1.0
@@ -58,6 +73,13 @@ MAX_PROBES_PER_SEARCH = 3
 MIN_WILDCARD_LENGTH = 5
 FIRST_LETTER_TYPO_WEIGHT = 0.3
 """A typo's chance of being in the first letter, relative to any other letter."""
+SLOPPY_SHARE = 0.5
+"""Prior chance that the person typed carelessly. Typos are not independent: someone who
+misspelled the title has likely misspelled the author too ("the hobit" by "tolkein"). The planner
+mixes two typists -- careful and sloppy -- each with independent words, so one failed exact search
+raises the odds of a second typo and makes "Hob* Tolk*" worth sending before the single words."""
+SLOPPY_TYPO_RATE = 0.08
+"""Per typed letter, for the sloppy typist (the careful one slips about four times less)."""
 LOOKAHEAD_WIDTH = 6
 """How many of the best next searches are also judged by what their failure would leave."""
 
@@ -172,18 +194,31 @@ class Word:
     specs: dict[int, float]
     """Form bit -> selectivity."""
     p_by_mask: tuple[float, ...] = field(default=(), repr=False)
-    """Index: a mask of required forms; value: chance that all of them match."""
+    """Index: a mask of required forms; value: chance that all of them match (careful typist)."""
+    p_sloppy: tuple[float, ...] = field(default=(), repr=False)
+    """The same for a sloppy typist (see `SLOPPY_SHARE`)."""
 
     @property
     def p_exact(self) -> float:
         return self.p_by_mask[EXACT]
 
 
-def _with_table(text: str, role: str, states: dict[int, float], forms: dict[int, str], specs: dict[int, float]) -> Word:
+def _table(states: dict[int, float]) -> tuple[float, ...]:
+    total = sum(states.values())
+    return tuple(sum(p for m, p in states.items() if m & need == need) / total for need in range(ALL_FORMS + 1))
+
+
+def _with_table(
+    text: str,
+    role: str,
+    states: dict[int, float],
+    forms: dict[int, str],
+    specs: dict[int, float],
+    sloppy: dict[int, float] | None = None,
+) -> Word:
     total = sum(states.values())
     states = {m: p / total for m, p in states.items()}
-    table = tuple(sum(p for m, p in states.items() if m & need == need) for need in range(ALL_FORMS + 1))
-    return Word(text, role, states, forms, specs, table)
+    return Word(text, role, states, forms, specs, _table(states), _table(sloppy or states))
 
 
 _VOWELS = frozenset("aeiouy")
@@ -218,6 +253,21 @@ def looks_mistyped(text: str) -> bool:
     return False
 
 
+def skeleton(text: str) -> str | None:
+    """ "Tolkein" -> "T*l*k*n", "Hobbit" -> "H*b*t": the first letter, then each consonant (a
+    doubled one once), `*` between them and after a final vowel; None when it would fix too few
+    letters."""
+    lower = text.lower()
+    kept = [text[0]]
+    for i in range(1, len(text)):
+        if lower[i] not in _VOWELS and lower[i] != lower[i - 1]:
+            kept.append(text[i])
+    if len(kept) - 1 < SKELETON_MIN_CONSONANTS:
+        return None
+    out = "*".join(kept)
+    return out if lower[-1] not in _VOWELS else out + "*"
+
+
 def make_word(text: str, role: str) -> Word:
     """A word with priors from its shape."""
     n = len(text)
@@ -240,6 +290,8 @@ def make_word(text: str, role: str) -> Word:
         absent += 0.2
     if lower in _NUMBER_WORDS:
         absent += 0.2
+    if lower in GENERIC_WORDS:
+        absent += 0.4  # "the hobbit book": said of the work, rarely in its record
     # A left-out accent spoils one letter, like a typo that keeps the word's length. Names are
     # often foreign and accented; titles less so. Typed accents are likely right.
     accent = (0.08 if is_name else 0.025) if text.isascii() else 0.0
@@ -250,7 +302,6 @@ def make_word(text: str, role: str) -> Word:
 
     forms = {EXACT: text}
     fixed = {EXACT: n}
-    states: dict[int, float] = {}
     wild = n >= MIN_WILDCARD_LENGTH and text.isalpha()
     k = min(n - 2, max(4, round(n * 0.5)))  # prefix letters kept ("Proj*" for "Projct")
     m = max(3, round(n * 0.5))  # suffix letters kept
@@ -259,30 +310,56 @@ def make_word(text: str, role: str) -> Word:
         forms[SANDWICH] = text[:2] + "*" + text[-2:]
         forms[SUFFIX] = "*" + text[-m:]
         fixed.update({PREFIX: k, SANDWICH: 4, SUFFIX: m})
+        bones = skeleton(text)
+        if bones is not None:
+            forms[SKELETON] = bones
+            fixed[SKELETON] = len(bones) - bones.count("*")
+    skel = SKELETON in forms
 
-    def spoil(first: int, last: int, p: float) -> None:
-        """Letters first..last are wrong: only the forms whose fixed letters avoid them match."""
-        state = 0
-        if wild:
-            state |= PREFIX if first >= k else 0
-            state |= SANDWICH if first >= 2 and last <= n - 3 else 0
-            state |= SUFFIX if last < n - m else 0
-        states[state] = states.get(state, 0.0) + p
+    def bones_survive(first: int, last: int) -> float:
+        """Chance that the skeleton still matches when typed letters first..last are wrong."""
+        if not skel or first == 0:
+            return 0.0
+        if all(lower[i] in _VOWELS or lower[i] == lower[i - 1] for i in range(first, last + 1)):
+            return 1.0  # a wrong, doubled or extra vowel; a doubled consonant
+        if last > first and sum(lower[i] not in _VOWELS for i in (first, last)) == 1:
+            return 1.0  # a vowel and a consonant swapped: the consonants keep their order
+        return DELETION_SHARE
 
-    # One typo at position i (and i+1 for a swap); the first letter is rarely the one that slips.
-    weights = [FIRST_LETTER_TYPO_WEIGHT if i == 0 else 1.0 for i in range(n)]
-    total = sum(weights)
-    for i in range(n):
-        spoil(i, i, typo * (1.0 - TRANSPOSITION_SHARE) * weights[i] / total)
-        spoil(i, min(i + 1, n - 1), typo * TRANSPOSITION_SHARE * weights[i] / total)
-    for i in accent_at:
-        spoil(i, i, accent / len(accent_at))
-    ending_state = PREFIX if wild else 0  # "Childhoods" for "Childhood's": only "Childh*" survives
-    states[ending_state] = states.get(ending_state, 0.0) + ending
-    states[0] = states.get(0, 0.0) + absent
-    states[ALL_FORMS] = max(0.05, 1.0 - sum(states.values()))
-    specs = {f: exact_spec if f == EXACT else exact_spec * WILDCARD_SPEC * fixed[f] / n for f in forms}
-    return _with_table(text, role, states, forms, specs)
+    def build(typo: float) -> dict[int, float]:
+        """States for a typist who slips with chance `typo` on this word."""
+        states: dict[int, float] = {}
+
+        def spoil(first: int, last: int, p: float) -> None:
+            """Letters first..last are wrong: only the forms whose fixed letters avoid them match."""
+            state = 0
+            if wild:
+                state |= PREFIX if first >= k else 0
+                state |= SANDWICH if first >= 2 and last <= n - 3 else 0
+                state |= SUFFIX if last < n - m else 0
+            keep = bones_survive(first, last)
+            if keep > 0.0:
+                states[state | SKELETON] = states.get(state | SKELETON, 0.0) + p * keep
+            states[state] = states.get(state, 0.0) + p * (1.0 - keep)
+
+        # One typo at position i (and i+1 for a swap); the first letter is rarely the one that slips.
+        weights = [FIRST_LETTER_TYPO_WEIGHT if i == 0 else 1.0 for i in range(n)]
+        total = sum(weights)
+        for i in range(n):
+            spoil(i, i, typo * (1.0 - TRANSPOSITION_SHARE) * weights[i] / total)
+            spoil(i, min(i + 1, n - 1), typo * TRANSPOSITION_SHARE * weights[i] / total)
+        for i in accent_at:
+            spoil(i, i, accent / len(accent_at))  # an accent is a vowel or a consonant like a typo
+        ending_state = PREFIX if wild else 0  # "Childhoods" for "Childhood's": only "Childh*" survives
+        states[ending_state] = states.get(ending_state, 0.0) + ending
+        states[0] = states.get(0, 0.0) + absent
+        states[ALL_FORMS] = max(0.05, 1.0 - sum(states.values()))
+        return states
+
+    specs = {f: exact_spec if f == EXACT else exact_spec * WILDCARD_SPEC * min(1.0, fixed[f] / WILDCARD_FULL_LETTERS) for f in forms}
+    careful = build(typo)
+    sloppy = build(max(typo, min(0.9, typo + SLOPPY_TYPO_RATE * n)))
+    return _with_table(text, role, careful, forms, specs, sloppy)
 
 
 def _content_words(text: str) -> list[str]:
@@ -353,13 +430,17 @@ class Planner:
     sent: list[Probe] = field(default_factory=list)
 
     def _chance(self, need: dict[int, int]) -> float:
-        """Chance that every required form matches (words independent, `*` trusted once)."""
-        p = 1.0
-        wildcard = False
+        """Chance that every required form matches (words independent for each typist, `*` trusted once)."""
+        careful = sloppy = 1.0
+        wildcard = bones = False
         for i, mask in need.items():
-            p *= self.words[i].p_by_mask[mask]
+            careful *= self.words[i].p_by_mask[mask]
+            sloppy *= self.words[i].p_sloppy[mask]
             wildcard = wildcard or bool(mask & WILDCARD_FORMS)
-        return p * WILDCARD_TRUST if wildcard else p
+            bones = bones or bool(mask & SKELETON)
+        p = (1.0 - SLOPPY_SHARE) * careful + SLOPPY_SHARE * sloppy
+        p = p * WILDCARD_TRUST if wildcard else p
+        return p * SKELETON_TRUST if bones else p
 
     def _failure_terms(self) -> list[tuple[float, dict[int, int]]]:
         """(sign, merged requirements) for every subset of the failed searches."""

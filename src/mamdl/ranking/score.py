@@ -23,7 +23,8 @@ PRECISION_SHARE = 0.45
 """Part of the title score that depends on precision (extra words in the title)."""
 EXPLAINED_CREDIT = 0.9
 """Credit for a title-query word found in the series or author instead ("Murderbot all systems
-red", "Cradle Unsouled")."""
+red", "Cradle Unsouled"); a mistyped one ("Magician's Nephew Lewwis") earns it times its typo
+credit."""
 
 WEIGHTS = {"title": 0.6, "author": 0.4, "narrator": 0.25, "series": 0.25, "text": 0.6}
 """Relative weight of each part of the query that was given; normalised over the parts present."""
@@ -89,8 +90,12 @@ def _align(q: NormText, t: NormText, extra: frozenset[str], extra_credit: float)
             if best_j >= 0:
                 credit[i] = best
                 covered[best_j] = max(covered[best_j], best)
-        if credit[i] < extra_credit and tok in extra and tok not in STOPWORDS:
-            credit[i] = extra_credit
+        if credit[i] < extra_credit and extra and tok not in STOPWORDS:
+            if tok in extra:
+                credit[i] = extra_credit
+            elif len(tok) >= 4 and not tok.isdigit():  # "Lewwis" typed after the title
+                near = max((word_similarity(tok, e) for e in extra), default=0.0)
+                credit[i] = max(credit[i], extra_credit * near)
     recall = sum(w * c for w, c in zip(q.weights, credit)) / q.total
     precision = sum(w * c for w, c in zip(t.weights, covered)) / t.total
     return recall * (1.0 - PRECISION_SHARE + PRECISION_SHARE * precision)
