@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from mamdl.ranking.normalize import fold  # noqa: E402
-
 from devset_catalogue import DEFAULT_WORKS, DEV_DIR  # noqa: E402
+
+from mamdl.ranking.normalize import fold  # noqa: E402
 
 DEFAULT_QUERIES = DEV_DIR / "queries.json"
 DEFAULT_CATALOGUE = ROOT / "bench" / "data" / "devset_catalogue.json"
@@ -242,10 +242,12 @@ def perturbed_queries(n: int, seed: int = 7, catalogue: Path | None = None) -> l
     only, "Surname, First", without accents, a mistyped surname, or no author at all.
 
     Two mistakes (40%, `shape` says which): title and surname both mistyped; a title word dropped
-    and the surname mistyped; an extra word (or the series name, "Murderbot all systems red") in
+    and the surname mistyped (only where the rest still names one work: not "Metro" for "Metro
+    2033"); an extra word (or the series name, "Murderbot all systems red") in
     the title box and a typo in the surname or title; the author's surname typed into the title
-    box with a typo. Typos keep the first letter (people rarely miss it) and are a dropped,
-    swapped, replaced or doubled letter.
+    box with a typo. Typos keep the first letter (people rarely miss it), are a dropped, swapped,
+    replaced or doubled letter, and touch words of five letters or more (as in the one-mistake
+    shapes): a four-letter word with a typo keeps too little to search for.
 
     The author is left out only when no other author in the catalogue has a book of that title
     ("Deep Work" alone names two books there; no ranking can know which one was meant)."""
@@ -256,21 +258,30 @@ def perturbed_queries(n: int, seed: int = 7, catalogue: Path | None = None) -> l
     works = json.loads(DEFAULT_WORKS.read_text())
     authors_by_title: dict[str, set[str]] = {}
     rows = json.loads(catalogue.read_text())["torrents"] if catalogue and catalogue.exists() else []
+
+    def key(title: str) -> str:
+        return re.sub(r"^(the|a|an) ", "", _plain(title))
+
     for r in rows:
         names = json.loads(r["author_info"] or "{}").values() if isinstance(r["author_info"], str) else []
         for form in _title_forms(r["title"]):
-            authors_by_title.setdefault(form, set()).update(_plain(a).split()[-1] for a in names if _plain(a))
+            authors_by_title.setdefault(key(form), set()).update(_plain(a).split()[-1] for a in names if _plain(a))
     for w in works:
-        authors_by_title.setdefault(_plain(w["title"]), set()).add(_plain(w["authors"][0]).split()[-1])
+        authors_by_title.setdefault(key(w["title"]), set()).add(_plain(w["authors"][0]).split()[-1])
 
     def unambiguous(title: str) -> bool:
-        return len(authors_by_title.get(_plain(title), set())) <= 1
+        return len(authors_by_title.get(key(title), set())) <= 1
+
+    def distinctive(kept: list[str], work: dict) -> bool:
+        """Do the kept words still name only this work ("Metro" without "2033" does not)?"""
+        words_kept = set(_plain(" ".join(kept)).split())
+        return not any(other is not work and words_kept <= set(_plain(other["title"]).split()) for other in works)
 
     def strip_accents(s: str) -> str:
         return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
 
-    def typo(word: str, shortest: int = 5) -> str:
-        if len(word) < shortest or not word.isalpha():
+    def typo(word: str) -> str:
+        if len(word) < 5 or not word.isalpha():
             return word
         i = rng.randrange(1, len(word) - 1)
         kind = rng.randrange(4)
@@ -285,12 +296,12 @@ def perturbed_queries(n: int, seed: int = 7, catalogue: Path | None = None) -> l
     def typo_longest(title: str) -> str:
         words = title.split()
         j = max(range(len(words)), key=lambda k: (len(words[k].strip("?!:,.")), rng.random()))
-        words[j] = typo(words[j].strip("?!:,."), shortest=4)
+        words[j] = typo(words[j].strip("?!:,."))
         return " ".join(words)
 
     def author_with_typo(author: str) -> str:
         parts = author.split()
-        surname = typo(parts[-1], shortest=4)
+        surname = typo(parts[-1])
         roll = rng.random()
         if roll < 0.4 or len(parts) == 1:
             return surname
@@ -305,14 +316,15 @@ def perturbed_queries(n: int, seed: int = 7, catalogue: Path | None = None) -> l
         words = title.split()
         if rng.random() < DOUBLE_SHARE:
             shape = rng.choice(["both", "both", "drop", "extra", "series", "author-in-title"])
-            if shape == "drop" and len([x for x in words if len(x) > 3]) < 2:
+            droppable = [k for k, x in enumerate(words) if len(x) > 3 and distinctive(words[:k] + words[k + 1 :], w)]
+            if shape == "drop" and (len([x for x in words if len(x) > 3]) < 2 or not droppable):
                 shape = "both"
             if shape == "series" and not w.get("series"):
                 shape = "extra"
             if shape == "both":
                 title_q, author_q = typo_longest(title), author_with_typo(author)
             elif shape == "drop":
-                j = rng.choice([k for k, x in enumerate(words) if len(x) > 3])
+                j = rng.choice(droppable)
                 title_q, author_q = " ".join(words[:j] + words[j + 1 :]), author_with_typo(author)
             elif shape in ("extra", "series"):
                 extra = w["series"]["name"] if shape == "series" else rng.choice(EXTRA_WORDS)
@@ -323,7 +335,7 @@ def perturbed_queries(n: int, seed: int = 7, catalogue: Path | None = None) -> l
                     title_q, author_q = title_q.replace(title, typo_longest(title)), author.split()[-1]
             else:
                 surname = author.split()[-1]
-                title_q, author_q = f"{typo_longest(title)} {typo(surname, shortest=4)}", ""
+                title_q, author_q = f"{typo_longest(title)} {typo(surname)}", ""
             title_q = re.sub(r"[?!:,.]", "", title_q)
             out.append(
                 {
@@ -391,7 +403,11 @@ def main() -> None:
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     ensure_catalogue(args.catalogue)
-    queries = perturbed_queries(args.perturbed, args.seed, args.catalogue) if args.perturbed else json.loads(args.queries.read_text())
+    queries = (
+        perturbed_queries(args.perturbed, args.seed, args.catalogue)
+        if args.perturbed
+        else json.loads(args.queries.read_text())
+    )
     if args.in_process:
         report(run_in_process(queries, args.catalogue, args.verbose), args.verbose, "in-process")
     else:

@@ -66,7 +66,7 @@ def test_full_flow_over_stdio(swarm, isolated_home):
                 progress_events.append(progress)
 
             found = await client.call_tool(
-                "search_mam", {"title": "the hobit", "author": "tolkien"}, progress_callback=on_progress
+                "search_mam", {"title": "the hobit", "author": "tolkein"}, progress_callback=on_progress
             )
             found = _structured(found)
             seen.append(json.dumps(found))

@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-DEMO_TITLE = "the hobit"  # mistyped on purpose: MAM finds nothing, broadening has to find "The Hobbit"
-DEMO_AUTHOR = "tolkien"
+DEMO_TITLE = "the hobit"  # title and author mistyped on purpose: MAM finds nothing as typed,
+DEMO_AUTHOR = "tolkein"  # broadening has to find "The Hobbit" (by J.R.R. Tolkien) within 4 searches
 DEMO_SEED_SECONDS = 8
 
 
@@ -46,7 +46,7 @@ def run_demo(*, home: Path | None = None, title: str = DEMO_TITLE, author: str =
         from mamdl.service import SearchSpec
 
         with make_service() as svc:
-            out.print(f"\n[bold]1. Search[/] title={title!r} author={author!r} (a typo on purpose)")
+            out.print(f"\n[bold]1. Search[/] title={title!r} author={author!r} (typos on purpose)")
             outcome = svc.search(SearchSpec(title=title, author=author), limit=5)
             out.print(results_table(outcome.rows, width=out.width))
             out.print(

@@ -73,13 +73,15 @@ MAX_PROBES_PER_SEARCH = 3
 MIN_WILDCARD_LENGTH = 5
 FIRST_LETTER_TYPO_WEIGHT = 0.3
 """A typo's chance of being in the first letter, relative to any other letter."""
-SLOPPY_SHARE = 0.5
+SLOPPY_SHARE = 0.65
 """Prior chance that the person typed carelessly. Typos are not independent: someone who
 misspelled the title has likely misspelled the author too ("the hobit" by "tolkein"). The planner
 mixes two typists -- careful and sloppy -- each with independent words, so one failed exact search
 raises the odds of a second typo and makes "Hob* Tolk*" worth sending before the single words."""
-SLOPPY_TYPO_RATE = 0.08
+SLOPPY_TYPO_RATE = 0.1
 """Per typed letter, for the sloppy typist (the careful one slips about four times less)."""
+NARROW_POWER = 2.0
+"""Searches before the last are judged by success chance x narrowness ** this."""
 LOOKAHEAD_WIDTH = 6
 """How many of the best next searches are also judged by what their failure would leave."""
 
@@ -356,7 +358,10 @@ def make_word(text: str, role: str) -> Word:
         states[ALL_FORMS] = max(0.05, 1.0 - sum(states.values()))
         return states
 
-    specs = {f: exact_spec if f == EXACT else exact_spec * WILDCARD_SPEC * min(1.0, fixed[f] / WILDCARD_FULL_LETTERS) for f in forms}
+    specs = {
+        f: exact_spec if f == EXACT else exact_spec * WILDCARD_SPEC * min(1.0, fixed[f] / WILDCARD_FULL_LETTERS)
+        for f in forms
+    }
     careful = build(typo)
     sloppy = build(max(typo, min(0.9, typo + SLOPPY_TYPO_RATE * n)))
     return _with_table(text, role, careful, forms, specs, sloppy)
@@ -486,7 +491,7 @@ class Planner:
         return pool
 
     def _best(
-        self, terms: list[tuple[float, dict[int, int]]], power: int, pool: list[tuple[float, Probe]], limit: int = 1
+        self, terms: list[tuple[float, dict[int, int]]], power: float, pool: list[tuple[float, Probe]], limit: int = 1
     ) -> list[tuple[float, float, int, float, Probe]]:
         """The `limit` searches with the best success chance x narrowness^power, best first (ties:
         narrower, fewer probes), as (utility, narrowness, -probes, success chance, search)."""
@@ -524,10 +529,10 @@ class Planner:
         if remaining <= 1:
             best = self._best(terms, 1, pool)
             return best[0][4] if best else None
-        shortlist = self._best(terms, 2, pool, LOOKAHEAD_WIDTH)
+        shortlist = self._best(terms, NARROW_POWER, pool, LOOKAHEAD_WIDTH)
         if not shortlist:
             return None
-        next_power = 1 if remaining - 1 <= 1 else 2
+        next_power = 1 if remaining - 1 <= 1 else NARROW_POWER
         best_probe, best_value = shortlist[0][4], -1.0
         for utility, _narrow, _neg, success, probe in shortlist:
             after = 0.0
