@@ -10,7 +10,13 @@ A hit is any edition of the right work: the top row's folded title equals the ex
 (or the expected title with a subtitle/series decoration dropped) and one of its authors has
 the expected surname.
 
-    python bench/ranking_devset.py [--in-process] [--queries queries.json] [--catalogue path] [-v]
+`--perturbed N` replaces the dev queries with N queries made by mistyping the dev works (seeded,
+`--seed`; 40% with two mistakes, see `perturbed_queries`); top-1 is then also printed per shape.
+The dev set is vendored in bench/data/ranking-dev/ (`MAMDL_RANKING_DEV=DIR` reads another copy;
+delete bench/data/devset_catalogue.json to rebuild the catalogue from it).
+
+    python bench/ranking_devset.py [--in-process] [--perturbed N [--seed S]] [--queries queries.json]
+                                   [--catalogue path] [-v]
 """
 
 from __future__ import annotations

@@ -25,6 +25,11 @@ independent a priori, plus one shared unknown -- whether MAM's `*` works as we a
 Priors also read the word's shape: a left-out accent (likelier in names) spoils one letter like a
 typo, and a word that looks mistyped ("Projct", "Wighht") is doubted more.
 
+Typos come together: someone who misspelled the title has likely misspelled the author too. So
+the words are independent only given the typist, careful or sloppy (`SLOPPY_SHARE`), and one
+failed search makes every other word's typo likelier -- "the hobit" by "tolkein" reaches
+"H*b*t T*l*k*n" within the budget.
+
 Each search is also judged by the best search its failure would leave (one step ahead), and the
 last request weighs narrowness less: with nothing left to learn, a single distinctive word that
 probably holds the work beats a narrow pair that probably does not. So when two of three words

@@ -93,7 +93,7 @@ def _align(q: NormText, t: NormText, extra: frozenset[str], extra_credit: float)
         if credit[i] < extra_credit and extra and tok not in STOPWORDS:
             if tok in extra:
                 credit[i] = extra_credit
-            elif len(tok) >= 4 and not tok.isdigit():  # "Lewwis" typed after the title
+            elif credit[i] == 0.0 and len(tok) >= 4 and not tok.isdigit():  # "Lewwis" after the title
                 near = max((word_similarity(tok, e) for e in extra), default=0.0)
                 credit[i] = max(credit[i], extra_credit * near)
     recall = sum(w * c for w, c in zip(q.weights, credit)) / q.total
