@@ -8,6 +8,7 @@ import typer
 
 from mamdl.cli import app
 from mamdl.cli.common import console, emit_json, handle_errors, make_service
+from mamdl.cli.text import safe
 from mamdl.errors import UsageError
 
 config_app = typer.Typer(help="Show or write the configuration (the cookie is never shown).", no_args_is_help=True)
@@ -34,7 +35,7 @@ def user_cmd(
     t = Table(show_header=False, box=None)
     ratio = "∞" if stats.ratio is None else f"{stats.ratio:.2f}"
     for k, v in [
-        ("User", f"{stats.username} ({stats.user_class})"),
+        ("User", safe(f"{stats.username} ({stats.user_class})")),  # MAM's text: printed inert
         ("Ratio", ratio),
         ("Uploaded", stats.uploaded),
         ("Downloaded", stats.downloaded),
@@ -49,7 +50,7 @@ def user_cmd(
     out = console()
     out.print(t)
     for w in stats.warnings:
-        out.print(f"[yellow]Warning:[/] {w}")
+        out.print(f"[yellow]Warning:[/] {safe(w)}")
 
 
 @config_app.command("init")
@@ -165,9 +166,9 @@ def seedbox_ip_cmd(
                 emit_json(out)
             else:
                 mark = "[green]ok[/]" if out.success else "[yellow]no[/]"
-                console().print(f"{mark} {out.msg}" + (f" (IP {out.ip}, ASN {out.asn})" if out.ip else ""))
+                console().print(f"{mark} {safe(out.msg)}" + (safe(f" (IP {out.ip}, ASN {out.asn})") if out.ip else ""))
                 if out.advice:
-                    console().print(out.advice)
+                    console().print(safe(out.advice))
             if not watch:
                 if not out.success and out.called:
                     raise typer.Exit(1)

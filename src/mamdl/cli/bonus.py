@@ -13,6 +13,7 @@ import typer
 
 from mamdl.cli import app
 from mamdl.cli.common import console, emit_json, handle_errors, make_service
+from mamdl.cli.text import safe
 
 bonus_app = typer.Typer(
     help="Bonus points: balance, what they buy, MAM's history; spend on upload credit or VIP.",
@@ -41,7 +42,6 @@ def bonus_cmd(
     if as_json:
         emit_json(st)
         return
-    from rich.markup import escape
     from rich.table import Table
 
     out = console()
@@ -72,7 +72,7 @@ def bonus_cmd(
             hist.add_column(col)
         for h in st.history:
             about = h.title or h.other_name
-            hist.add_row(h.when, escape(h.type), f"{h.amount:+,.0f}", escape(about))
+            hist.add_row(safe(h.when), safe(h.type), f"{h.amount:+,.0f}", safe(about))  # MAM's text, inert
         out.print(hist)
     auto = st.automation
     rules = []
@@ -140,7 +140,7 @@ def _buy(kind: str, amount: str, *, yes: bool, as_json: bool) -> None:
         emit_json(done)
         return
     out = console()
-    out.print(f"[green]{done.message}[/]")
+    out.print(f"[green]{safe(done.message)}[/]")
     if done.balance_after is not None:
         out.print(f"Bonus points now {done.balance_after:,.0f}.")
     if done.uploaded_bytes is not None:
