@@ -86,6 +86,8 @@ def test_audiobook_and_ebook_land_in_the_library_and_keep_seeding(make_swarm, ma
     assert rows[WAY_OF_KINGS]["library"]["path"] == str(book)
     assert rows[FRANKENSTEIN]["library"]["method"] == "copy"
     assert "another file system" in rows[FRANKENSTEIN]["library"]["note"]
+    human = mam("status", env={**os.environ, "COLUMNS": "200"}).stdout
+    assert "hardlinked" in human and "copied" in human and "Library" in human
     before = {p: p.stat().st_mtime_ns for p in lib.rglob("*")}
     again = mam("import", "--all", "--json")
     assert again.returncode == 0, again.stdout + again.stderr

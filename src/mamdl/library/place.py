@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
+import filecmp
 import os
 import shutil
 from enum import StrEnum
@@ -50,20 +50,12 @@ def same_file(a: Path, b: Path) -> bool:
 
 
 def same_content(a: Path, b: Path) -> bool:
+    """Byte for byte (sizes first, stopping at the first difference); never trusts mtimes, which
+    some taggers keep while rewriting a file."""
     try:
-        if a.stat().st_size != b.stat().st_size:
-            return False
-        return _sha256(a) == _sha256(b)
+        return filecmp.cmp(a, b, shallow=False)
     except OSError:
         return False
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def check_target(source: Path, target: Path) -> bool:
