@@ -4,79 +4,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 from mamdl.config import load_settings
 from mamdl.library.handoff import abs_scan
 from mamdl.redact import redact
 
 TOKEN = "abs-api-token-8f3e2d1c0b"
-
-
-class Recorder(ThreadingHTTPServer):
-    def __init__(self, status: int = 200) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.requests: list[dict] = []
-        self.status = status
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Recorder
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.server.requests.append(
-            {
-                "method": self.command,
-                "path": self.path,
-                "auth": self.headers.get("Authorization"),
-                "body": self.rfile.read(length),
-            }
-        )
-        if self.server.status != 200:
-            self.send_response(self.server.status)
-            self.end_headers()
-            return
-        body = b"OK"
-        if self.path == "/api/libraries":
-            body = json.dumps(
-                {
-                    "libraries": [
-                        {"id": "lib_books", "name": "Audiobooks", "mediaType": "book", "folders": [{"fullPath": "/a"}]},
-                        {"id": "lib_pods", "name": "Podcasts", "mediaType": "podcast", "folders": [{"fullPath": "/p"}]},
-                        {"id": "lib_ebooks", "name": "Ebooks", "mediaType": "book", "folders": [{"fullPath": "/e"}]},
-                    ]
-                }
-            ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-
-@pytest.fixture
-def recorder():
-    servers = []
-
-    def start(status: int = 200) -> Recorder:
-        srv = Recorder(status)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        servers.append(srv)
-        return srv
-
-    yield start
-    for srv in servers:
-        srv.shutdown()
-        srv.server_close()
 
 
 def test_scan_of_the_configured_library(recorder):

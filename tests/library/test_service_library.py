@@ -1,0 +1,85 @@
+"""The service's placement path without a swarm: a finished torrent in the engine's store, MAM's
+row remembered, files on disk; the hand-offs run once and a second run changes nothing."""
+
+from __future__ import annotations
+
+import fastbencode
+
+from mamdl.config import load_settings
+from mamdl.engine.models import TorrentState
+from mamdl.engine.store import Store, TorrentRecord, db_path
+from mamdl.mam.models import SearchResult
+from mamdl.service import Service
+
+TOKEN = "abs-token-for-the-service-77aa"
+
+ROW = SearchResult.from_api(
+    {
+        "id": "5150",
+        "title": "Mistborn: The Final Empire",
+        "author_info": '{"1":"Brandon Sanderson"}',
+        "narrator_info": '{"2":"Michael Kramer"}',
+        "series_info": '{"3":["Mistborn","1"]}',
+        "main_cat": "13",
+        "lang_code": "ENG",
+        "times_completed": "1",
+    }
+)
+
+
+def _finished_torrent(home, save) -> str:
+    files = {"01.mp3": b"one" * 1000, "02.mp3": b"two" * 1000}
+    for name, data in files.items():
+        (save / "Mistborn").mkdir(parents=True, exist_ok=True)
+        (save / "Mistborn" / name).write_bytes(data)
+    info = {
+        b"name": b"Mistborn",
+        b"piece length": 16384,
+        b"pieces": b"\0" * 20,
+        b"files": [{b"length": len(d), b"path": [n.encode()]} for n, d in files.items()],
+        b"private": 1,
+    }
+    raw = fastbencode.bencode({b"announce": b"http://127.0.0.1:9/announce", b"info": info})
+    h = "cd" * 20
+    rec = TorrentRecord(
+        info_hash=h,
+        name="Mistborn",
+        title=ROW.title,
+        mam_id=ROW.id,
+        save_path=str(save),
+        state=TorrentState.SEEDING,
+        ratio_goal=1.0,
+        seed_seconds_goal=0,
+        added_at=0.0,
+        progress=1.0,
+        total_size=6000,
+    )
+    with Store(db_path(home)) as store:
+        store.add_torrent(rec, raw)
+    return h
+
+
+def test_place_runs_the_abs_scan_once_and_is_idempotent(isolated_home, tmp_path, monkeypatch, recorder):
+    """Catches: the scan not sent after placing, sent again when nothing changed, placement
+    needing MAM when the row was remembered, and a second run touching the library."""
+    srv = recorder()
+    monkeypatch.setenv("MAMDL_LIBRARY_DIR", str(tmp_path / "lib"))
+    monkeypatch.setenv("MAMDL_ABS_URL", f"http://127.0.0.1:{srv.server_port}")
+    monkeypatch.setenv("MAMDL_ABS_TOKEN", TOKEN)
+    monkeypatch.setenv("MAMDL_ABS_LIBRARY_ID", "lib_books")
+    h = _finished_torrent(isolated_home, tmp_path / "dl")
+    with Service(load_settings()) as svc:  # MAM_BASE_URL is the discard port: any MAM request fails
+        svc.library_store.remember(h, ROW)
+        first = svc.place(h[:8])
+        assert first.status == "placed" and first.method == "hardlink", first
+        assert first.path == str(
+            tmp_path / "lib" / "Brandon Sanderson" / "Mistborn" / "1 - Mistborn - The Final Empire {Michael Kramer}"
+        )
+        assert [h_.name for h_ in first.handoffs] == ["audiobookshelf"] and first.handoffs[0].ok
+        assert [r["path"] for r in srv.requests] == ["/api/libraries/lib_books/scan"]
+        second = svc.place(h)
+        assert second.method == "existing" and second.handoffs == first.handoffs
+        assert len(srv.requests) == 1  # nothing changed: no second scan
+        (status,) = svc.status(h)
+        assert status.library is not None and status.library.path == first.path
+        assert TOKEN not in status.model_dump_json() + second.model_dump_json()
