@@ -75,3 +75,15 @@ def test_import_of_an_unfinished_download_is_refused(isolated_home, tmp_path, mo
     p = run_mam("import", h[:8])
     assert p.returncode == 1 and "not completely downloaded" in p.stderr and "40%" in p.stderr
     assert not (tmp_path / "lib").exists()
+
+
+def test_abs_token_is_set_with_hidden_input_only(isolated_home):
+    """Catches: the token taken from the command line (shell history), or written as the
+    `**********` placeholder of a SecretStr, or echoed back."""
+    refused = run_mam("config", "set", "abs_token", "abs-token-on-cli-5678")
+    assert refused.returncode == 2 and "hidden input" in refused.stderr
+    p = run_mam("config", "set", "abs_token", "-", input="abs-token-hidden-5678\n")
+    assert p.returncode == 0, p.stderr
+    assert "abs-token-hidden-5678" not in p.stdout + p.stderr and "<set>" in p.stdout
+    assert load_settings().abs_token.get_secret_value() == "abs-token-hidden-5678"
+    assert run_mam("config", "get", "abs_token").stdout.strip() == "<set>"

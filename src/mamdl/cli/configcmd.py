@@ -18,6 +18,8 @@ from mamdl.cli.common import console, emit_json, handle_errors
 from mamdl.errors import UsageError
 
 SECRET = "mam_id"
+HIDDEN_INPUT = {"abs_token"}
+"""Other secrets: set with `mam config set KEY -` (hidden input), never from the command line."""
 ENV_NAMES = {"mam_id": "MAM_ID", "base_url": "MAM_BASE_URL", "seedbox_url": "MAM_SEEDBOX_URL"}
 
 
@@ -135,6 +137,11 @@ def config_set(
 
     if _known(key) == SECRET:
         raise UsageError("the cookie is set with `mam config init` (hidden input), never on the command line")
+    hidden = key in HIDDEN_INPUT
+    if hidden:
+        if value != "-":
+            raise UsageError(f"{key} is a secret: `mam config set {key} -` asks for it with hidden input")
+        value = typer.prompt(key, hide_input=True).strip()
     field = Settings.model_fields[key]
     raw: Any = value
     if "list" in str(field.annotation):
@@ -154,9 +161,11 @@ def config_set(
         raise UsageError(f"{key}: {exc}") from None
     if hasattr(checked, "__fspath__"):
         checked = str(checked)
+    if hasattr(checked, "get_secret_value"):
+        checked = checked.get_secret_value()
     path = write_config({key: checked}, Paths.resolve().config_file)
     out = console()
-    out.print(f"{key} = {_toml(checked)} saved in {path}", markup=False)
+    out.print(f"{key} = {'<set>' if hidden else _toml(checked)} saved in {path}", markup=False)
     if env_name(key) in os.environ:
         out.print(f"Note: {env_name(key)} is set in the environment and wins over the file.", markup=False)
 
