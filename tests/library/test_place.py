@@ -107,3 +107,25 @@ def test_cwa_ingest_gets_independent_copies_even_on_one_file_system(tmp_path):
     assert os.stat(copied).st_ino != os.stat(src).st_ino and os.stat(src).st_nlink == 1
     assert not (ingest / "chapter.mp3").exists()  # only ebooks go to Calibre
     assert [p.name for p in ingest.iterdir()] == ["book.epub"]  # flat: no subfolder
+
+
+def test_two_placers_racing_on_one_copy_both_succeed(tmp_path, other_fs, monkeypatch):
+    """Catches: a false conflict when another process (the MCP server's watcher and `mam get`)
+    publishes the same copy while ours is being written."""
+    import shutil
+
+    import mamdl.library.place as place
+
+    src = _seed_file(tmp_path)
+    dst = other_fs / "lib" / "book.epub"
+    real_copystat = shutil.copystat
+
+    def copystat_while_another_publishes(a, b, **kw):
+        if not dst.exists():
+            dst.write_bytes(src.read_bytes())  # the other process wins the race right now
+        return real_copystat(a, b, **kw)
+
+    monkeypatch.setattr(place.shutil, "copystat", copystat_while_another_publishes)
+    assert place.place_file(src, dst) in (Method.copy, Method.reflink)
+    assert dst.read_bytes() == src.read_bytes()
+    assert not [p for p in dst.parent.iterdir() if p.name.endswith(".mamdl-part")]

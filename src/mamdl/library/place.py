@@ -77,10 +77,14 @@ def _tmp_name(target: Path) -> Path:
 
 
 def _publish(tmp: Path, target: Path) -> None:
-    """Move the finished temporary file to `target` without ever replacing an existing file."""
+    """Move the finished temporary file to `target` without ever replacing an existing file. If
+    another process placed the same bytes meanwhile (the MCP server and `mam get` both placing),
+    that is success; anything else that appeared is a conflict."""
     try:
         os.link(tmp, target)
     except FileExistsError:
+        if same_content(tmp, target):
+            return
         raise LibraryConflict(f"{target} appeared while placing it; left alone.") from None
     except OSError:
         if os.path.lexists(target):
