@@ -88,6 +88,8 @@ def _publish(tmp: Path, target: Path) -> None:
         raise LibraryConflict(f"{target} appeared while placing it; left alone.") from None
     except OSError:
         if os.path.lexists(target):
+            if same_content(tmp, target):
+                return
             raise LibraryConflict(f"{target} appeared while placing it; left alone.") from None
         os.rename(tmp, target)  # a file system without hardlinks: no atomic no-replace, checked just above
         return
