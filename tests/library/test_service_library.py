@@ -83,3 +83,19 @@ def test_place_runs_the_abs_scan_once_and_is_idempotent(isolated_home, tmp_path,
         (status,) = svc.status(h)
         assert status.library is not None and status.library.path == first.path
         assert TOKEN not in status.model_dump_json() + second.model_dump_json()
+
+
+def test_no_library_is_respected_by_import_all_but_not_by_an_explicit_import(isolated_home, tmp_path, monkeypatch):
+    """Catches: `--no-library` forgotten by `mam import --all` (or the engine owner's watcher, which
+    uses the same marker), and an explicit `mam import HASH` refused after it."""
+    monkeypatch.setenv("MAMDL_LIBRARY_DIR", str(tmp_path / "lib"))
+    h = _finished_torrent(isolated_home, tmp_path / "dl")
+    with Service(load_settings()) as svc:
+        svc.library_store.remember(h, ROW)
+        svc.skip_library(h)
+        assert svc.place_all() == []
+        assert not (tmp_path / "lib").exists()
+        (status,) = svc.status(h)
+        assert status.library is not None and status.library.status == "skipped"
+        assert svc.place(h).status == "placed"
+        assert svc.place_all()[0].method == "existing"  # placed now: --all keeps it placed

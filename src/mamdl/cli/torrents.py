@@ -62,6 +62,8 @@ def get_cmd(
             if as_json:
                 emit_json(result)
             return
+        if not library:
+            svc.skip_library(result.info_hash)  # nor may an engine owner's watcher place it
         if result.engine_owner:
             out.print(f"The download runs in {result.engine_owner}; showing its progress.")
         status = _follow_download(svc, result.info_hash, out, quiet=as_json)
@@ -214,6 +216,7 @@ def seed_cmd(
     """
     with make_service() as svc:
         svc.start_engine()
+        svc.watch_library()  # downloads other processes add are placed when they finish
         _seed_loop(svc, console(), forever=forever, interval=interval)
 
 

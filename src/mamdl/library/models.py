@@ -26,7 +26,8 @@ class Handoff(BaseModel):
 class LibraryStatus(BaseModel):
     """Where a book went and how (the short form fronts show beside a torrent)."""
 
-    status: Literal["placed", "conflict", "error"]
+    status: Literal["placed", "conflict", "error", "skipped"]
+    """skipped: fetched with `--no-library`; only an explicit `mam import HASH` places it."""
     path: str | None = None
     """The book's folder in the library."""
     method: str = ""

@@ -104,11 +104,14 @@ class LibraryMixin(DownloadsMixin):
         return placement
 
     def place_all(self) -> list[Placement]:
-        """Place every finished MAM torrent (idempotent: placed books are left as they are)."""
+        """Place every finished MAM torrent (idempotent: placed books are left as they are), except
+        those fetched with `--no-library`."""
         if not self.settings.library_configured:
             raise ConfigError("No library configured: set library_dir (or MAMDL_LIBRARY_DIR) first.")
         out = []
         for st in self.status():
+            if self._skipped(st.info_hash):
+                continue
             if st.progress >= 1.0 and (st.mam_id is not None or self.library_store.row(st.info_hash)):
                 try:
                     out.append(self.place(st.info_hash))
@@ -123,6 +126,16 @@ class LibraryMixin(DownloadsMixin):
                         )
                     )
         return out
+
+    def skip_library(self, info_hash: str) -> None:
+        """`--no-library`: no automatic placement for this torrent (an explicit `mam import` still can)."""
+        self.library_store.save_placement(
+            Placement(info_hash=info_hash, status="skipped", note="fetched with --no-library; `mam import` places it")
+        )
+
+    def _skipped(self, info_hash: str) -> bool:
+        p = self.library_store.placement(info_hash)
+        return p is not None and p.status == "skipped"
 
     def attach_library(self, rows: list[TorrentStatus]) -> None:
         """Add where each book went (if anywhere) to status rows."""
@@ -145,6 +158,8 @@ class LibraryMixin(DownloadsMixin):
         def place(h: str) -> None:
             try:
                 engine.wait_done(h, timeout=3600)  # the alert can come before the snapshot shows 100 %
+                if self._skipped(h):
+                    return
                 p = self.place(h)
                 log.info("library: %s -> %s (%s)", h, p.path, p.status)
             except Exception:
@@ -222,4 +237,6 @@ def summary_line(p: Placement | LibraryStatus) -> str:
     if p.status == "placed":
         extra = "".join(f"; {h.name}: {'ok' if h.ok else 'FAILED'} ({h.detail})" for h in p.handoffs)
         return f"{p.path} — {p.note}{extra}"
+    if p.status == "skipped":
+        return f"not placed: {p.note}"
     return f"{p.status}: {p.error}"
