@@ -14,7 +14,9 @@ from mamdl.cli.common import console, emit_json, handle_errors, make_service
 @handle_errors
 def import_cmd(
     info_hash: Annotated[str | None, typer.Argument(help="The torrent to place (a unique prefix is enough).")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Place every finished MAM torrent (not those fetched with --no-library).")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Place every finished MAM torrent (not those fetched with --no-library).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the placements as JSON.")] = False,
 ) -> None:
     """Place finished books in the library: hardlinks (copies across file systems) in
