@@ -99,3 +99,43 @@ def test_no_library_is_respected_by_import_all_but_not_by_an_explicit_import(iso
         assert status.library is not None and status.library.status == "skipped"
         assert svc.place(h).status == "placed"
         assert svc.place_all()[0].method == "existing"  # placed now: --all keeps it placed
+
+
+class _QuietEngine:
+    """An engine owner whose events never come (dropped, or finished before a restart)."""
+
+    def __init__(self, home) -> None:
+        self.home = home
+        self.running = True
+
+    def snapshots(self):
+        from mamdl.engine import read_status
+
+        return read_status(self.home)
+
+    def events(self, timeout=None):
+        import time
+
+        time.sleep(0.05)
+        return iter(())
+
+    def wait_done(self, info_hash, timeout=0):
+        return None
+
+    def close(self) -> None:
+        self.running = False
+
+
+def test_engine_owner_places_what_finished_without_an_event(isolated_home, tmp_path, monkeypatch):
+    """Catches: a watcher that relies only on the finished event (lost when the engine drops a
+    slow reader's oldest events, or sent before a restart)."""
+    from tests.waiting import wait_until
+
+    monkeypatch.setenv("MAMDL_LIBRARY_DIR", str(tmp_path / "lib"))
+    h = _finished_torrent(isolated_home, tmp_path / "dl")
+    with Service(load_settings()) as svc:
+        svc.library_store.remember(h, ROW)
+        svc._engine, svc._owns_engine = _QuietEngine(isolated_home), True
+        svc.watch_library()
+        wait_until(lambda: (p := svc.library_store.placement(h)) is not None and p.status == "placed", timeout=60)
+        assert (tmp_path / "lib" / "Brandon Sanderson" / "Mistborn").is_dir()

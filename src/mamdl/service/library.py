@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LIBRARY_DB = "library.db"
+CATCH_UP_SECONDS = 60.0
+"""How often the engine owner's watcher also looks for finished, never-placed downloads."""
 
 
 class LibraryMixin(DownloadsMixin):
@@ -165,15 +168,23 @@ class LibraryMixin(DownloadsMixin):
             except Exception:
                 log.warning("library: placing %s failed", h, exc_info=True)
 
-        def run() -> None:
-            events = engine.events()
+        def catch_up() -> None:
+            """Finished but never placed: before a restart, or its event was dropped (the engine
+            drops the oldest events of a slow reader) or fell between two subscriptions."""
             placed = self.library_store.placements()
-            for st in self.status():  # finished while nobody watched (e.g. before a restart)
+            for st in self.status():
                 if st.progress >= 1.0 and st.info_hash not in placed and self.library_store.row(st.info_hash):
                     place(st.info_hash)
-            for ev in events:
-                if ev.kind == "finished":
-                    place(ev.info_hash)
+
+        def run() -> None:
+            while engine.running:
+                catch_up()
+                last = time.monotonic()
+                for ev in engine.events(timeout=CATCH_UP_SECONDS):
+                    if ev.kind == "finished":
+                        place(ev.info_hash)
+                    if time.monotonic() - last >= CATCH_UP_SECONDS:
+                        break
 
         self._watcher = threading.Thread(target=run, name="mamdl-library", daemon=True)
         self._watcher.start()
