@@ -67,3 +67,23 @@ def test_cover_type_from_magic_bytes():
     assert cover_name_for(thumbnail_png(1)) == "cover.png"
     assert cover_name_for(b"\xff\xd8\xff\xe0JFIF") == "cover.jpg"
     assert cover_name_for(b"<html>login</html>") is None
+
+
+def test_sandbox_rows_name_a_thumbnail_only_when_asked_and_serve_it(sandbox_env, isolated_home):
+    """Catches: the thumbnail missing from rows that asked (no cover in the library), sent to
+    clients that didn't ask (MAM's default), or the client fetching covers from other hosts."""
+    import pytest
+
+    from mamdl.config import load_settings
+    from mamdl.errors import MamError
+    from mamdl.mam.client import MamClient
+    from mamdl.mam.models import SearchRequest
+
+    with MamClient(load_settings()) as client:
+        plain = client.search(SearchRequest(torrent_id=418286)).results[0]
+        assert plain.thumbnail is None
+        row = client.search(SearchRequest(torrent_id=418286, details=True)).results[0]
+        assert row.thumbnail and row.thumbnail.endswith("/tor/thumbnail/418286.png")
+        assert client.thumbnail(row.thumbnail) == thumbnail_png(418286)
+        with pytest.raises(MamError, match="only MAM's own hosts"):
+            client.thumbnail("http://127.0.0.2:1/evil.png")

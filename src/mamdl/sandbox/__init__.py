@@ -35,7 +35,8 @@ MAM (cookie `mam_id` required): `/tor/js/loadSearchJSONbasic.php` (GET bracketed
 `/jsonLoad.php[?snatch_summary]`, `/json/checkCookie.php`, `/tor/download.php?tid=N[&fl]` and
 `/tor/download.php/<dl>?tid=N` (only a bare `&fl` spends a wedge; a cookie-less download gets
 MAM's 401 "ip … does not match account"), `/json/dynamicSeedbox.php`, `/json/bonusBuy.php`,
-`/json/userBonusHistory.php`.
+`/json/userBonusHistory.php`, `/tor/thumbnail/<id>.png` (a small cover per torrent; search rows
+name it in `thumbnail` when the request asks for `"thumbnail": "true"`).
 Tracker: `/announce?passkey=<pk>` (and `/tracker.php/<pk>/announce`).
 Control (`/_sandbox/...`): info, requests, faults, reset, session, state, user, settings,
 snatches, payload, bonus — see `mamdl.sandbox.server`.
