@@ -349,6 +349,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return True
         if fault.kind == "disconnect":
             self._status = 0
+            self._log_once()  # in the log before the client can see the connection close
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
