@@ -21,7 +21,41 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MAMDL_HOME", str(home))
     monkeypatch.setenv("MAM_BASE_URL", "http://127.0.0.1:9")  # discard port: never the real site
     monkeypatch.setenv("MAM_ID", TEST_COOKIE)
-    return home
+    # Commands drive their own engine unless a test asks for the background service; a test that
+    # starts one gets it stopped afterwards (`stop_services`).
+    monkeypatch.setenv("MAMDL_AUTO_SERVE", "0")
+    yield home
+    _stop_service(home)
+
+
+def _stop_service(home: Path) -> None:
+    """Stop a `mam serve` a test left running in its home (SIGTERM, then SIGKILL)."""
+    import json
+    import signal
+    import time
+
+    from mamdl.engine.lock import read_holder
+
+    holder = read_holder(home)
+    pids = {holder.pid} if holder else set()
+    try:
+        pids.add(int(json.loads((home / "serve.json").read_text())["pid"]))
+    except (OSError, ValueError, KeyError):
+        pass
+    for pid in pids - {os.getpid()}:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture

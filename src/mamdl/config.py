@@ -67,6 +67,11 @@ class Paths:
         return self.state_dir / "ratelimit.lock"
 
     @property
+    def serve_file(self) -> Path:
+        """Where the running service says where it listens (pid, URL, token): mode 0600."""
+        return self.state_dir / "serve.json"
+
+    @property
     def default_download_dir(self) -> Path:
         return self.state_dir / "downloads"
 
@@ -167,6 +172,30 @@ class Settings(BaseSettings):
     forwarded (a port given in `listen_interfaces` wins)."""
     port_mapping: bool = False
     """Ask the router for the port via UPnP and NAT-PMP. Never on a loopback MAM (the sandbox)."""
+
+    # --- the background service (`mam serve`) ----------------------------------------------------
+    auto_serve: bool = True
+    """A download command with no service running starts one, detached, so seeding outlives the
+    terminal. Off: the command drives its own engine until it exits (like `--foreground`)."""
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=0, ge=0, le=65535)
+    """0 picks a free port (written to `serve.json` in the state dir for local clients)."""
+    api_token: SecretStr | None = None
+    """Bearer token for the HTTP API; required to bind anything but loopback. On loopback without
+    one, each run makes a random token that only this user can read (`serve.json`, mode 0600)."""
+    api_allowed_hosts: list[str] = Field(default_factory=list)
+    """Extra Host-header names the API accepts (beyond loopback names and the bound address)."""
+    notify_urls: list[str] = Field(default_factory=list)
+    """Apprise URLs (https://github.com/caronc/apprise#supported-notifications); may hold tokens."""
+    seedbox_auto: bool = False
+    """Opt-in: the service tells MAM this machine's IP (dynamic seedbox) at most hourly."""
+    policy_interval: float = Field(default=30.0, gt=0)
+    """Seconds between two runs of the supervisor's seeding policy and risk checks."""
+    keepalive_seconds: float = Field(default=24 * 3600.0, gt=0)
+    snatch_schedule_seconds: float = Field(default=3600.0, gt=0)
+    """How often the service refreshes MAM's snatch summary on its own."""
+    stall_seconds: float = Field(default=3600.0, gt=0)
+    """An unsatisfied torrent with no peers for this long is a hit-and-run risk."""
 
     @field_validator("base_url")
     @classmethod

@@ -40,12 +40,16 @@ def run_demo(*, home: Path | None = None, title: str = DEMO_TITLE, author: str =
             MAMDL_SNATCH_REFRESH_SECONDS="2",
         )
         out.print(f"Sandbox at {sb.base_url}; state in {home}")
-        from mamdl.cli.common import make_service
         from mamdl.cli.tables import results_table
-        from mamdl.cli.torrents import _follow_download, _seed_loop
-        from mamdl.service import SearchSpec
+        from mamdl.config import load_settings
+        from mamdl.redact import setup_logging
+        from mamdl.service import SearchSpec, Service
+        from mamdl.service.follow import seed_loop
 
-        with make_service() as svc:
+        settings = load_settings()
+        setup_logging(settings.paths.logs_dir / "mamdl.log")
+        with Service(settings) as svc:
+            svc.foreground = True  # the tour is self-contained: it ends, and nothing keeps running
             out.print(f"\n[bold]1. Search[/] title={title!r} author={author!r} (typos on purpose)")
             outcome = svc.search(SearchSpec(title=title, author=author), limit=5)
             out.print(results_table(outcome.rows, width=out.width))
@@ -64,8 +68,9 @@ def run_demo(*, home: Path | None = None, title: str = DEMO_TITLE, author: str =
             goal = svc.default_goal(ratio=1.0, seed_hours=DEMO_SEED_SECONDS / 3600)
             got = svc.get(best.id, download=True, goal=goal)
             out.print(f"Saved {got.fetch.path}")
+            assert got.info_hash is not None  # download=True always starts one
             t0 = time.monotonic()
-            status = _follow_download(svc, got.info_hash, out)
+            status = _follow(svc, got.info_hash, out)
             took = time.monotonic() - t0
             if status.state == "error":
                 return 1
@@ -74,7 +79,7 @@ def run_demo(*, home: Path | None = None, title: str = DEMO_TITLE, author: str =
             ok = _verify(Path(status.save_path), sb.payload_files(best.id), out)
 
             out.print(f"\n[bold]5. Seed[/] to ratio 1.0 (MAM's 72 h compressed to {DEMO_SEED_SECONDS} s)")
-            _seed_loop(svc, out, only=[got.info_hash], interval=0.5)
+            _seed(svc, got.info_hash, out, seed_loop)
             final = svc.status(got.info_hash)[0]
             user = svc.user(refresh=True)
 
@@ -93,6 +98,43 @@ def run_demo(*, home: Path | None = None, title: str = DEMO_TITLE, author: str =
         )
         out.print(f"Total time:  {time.monotonic() - t_start:.1f} s")
         return 0 if ok and final.ratio >= 1.0 else 1
+
+
+def _follow(svc, info_hash: str, out):
+    """The download with a live progress bar (rendering here; following is the service's)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from mamdl.service.follow import follow_download
+
+    first = svc.status(info_hash)[0]
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        console=out,
+    ) as progress:
+        task = progress.add_task((first.title or first.name)[:40], total=first.total_size or None)
+        status = follow_download(
+            svc, info_hash, lambda st: progress.update(task, completed=int(st.progress * st.total_size))
+        )
+    if status.state == "error":
+        out.print(f"[red]Stopped:[/] {status.error}")
+    else:
+        out.print(f"[green]Complete and verified[/]: {status.save_path}")
+    return status
+
+
+def _seed(svc, info_hash: str, out, seed_loop) -> None:
+    """Seed to the (compressed) goals; this process owns the engine, so the policy runs here."""
+    from rich.live import Live
+
+    from mamdl.cli.tables import status_table
+
+    with Live(console=out, refresh_per_second=4, transient=False) as live:
+        seed_loop(svc, lambda rows, notes: live.update(status_table(rows, notes=notes)), only=[info_hash], interval=0.5)
+    out.print()
+    out.print("Every seeding goal is met (and MAM agrees).")
 
 
 def _verify(save_path: Path, originals, out) -> bool:

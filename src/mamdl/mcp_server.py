@@ -5,8 +5,9 @@ models, so clients get an output schema), annotations saying which tools only re
 destroy. Every expected failure becomes a `ToolError` whose text is the service's own message,
 redacted; nothing else (no traceback, no cookie, no passkey) reaches the model.
 
-The engine lives in this process: downloads the assistant starts keep running between calls, and
-the server re-adds unfinished torrents when it starts.
+Downloads run in the background service (`mam serve`, started on first need when `auto_serve` is
+on), so they keep running and seeding after the assistant's session ends; the same tools are
+also served by the service itself at `/mcp`.
 """
 
 from __future__ import annotations
@@ -303,12 +304,17 @@ def run(
     allow_destructive: bool = True,
 ) -> None:
     """Serve over stdio (default) or streamable HTTP (`/mcp`, bearer token required)."""
-    from mamdl.cli.common import make_service
+    from mamdl.config import load_settings
+    from mamdl.redact import setup_logging
 
-    service = make_service()
+    settings = load_settings()
+    setup_logging(settings.paths.logs_dir / "mamdl.log")
+    service = Service(settings)
     try:
-        service.start_engine()
-        service.watch_library()  # place each download in the library when it finishes
+        if not settings.auto_serve and service.service_running() is None:
+            # No background service wanted: this server owns the downloads while it runs.
+            service.start_engine()
+            service.watch_library()  # place each download in the library when it finishes
         server = build_server(service, allow_destructive=allow_destructive)
         if not http:
             server.run()

@@ -61,7 +61,8 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_logging(log_file=None, *, verbose: bool = False) -> None:
-    """stderr gets warnings (or debug with -v); the log file gets info and above, all redacted."""
+    """stderr gets warnings (or debug with -v); the log file gets info and above, all redacted,
+    rotated at 5 MiB (four old files kept)."""
     root = logging.getLogger()
     if getattr(root, "_mamdl_configured", False):
         return
@@ -76,7 +77,10 @@ def setup_logging(log_file=None, *, verbose: bool = False) -> None:
     if log_file is not None:
         try:
             log_file.parent.mkdir(parents=True, exist_ok=True)
-            fh = logging.FileHandler(log_file, encoding="utf-8")
+            from logging.handlers import RotatingFileHandler
+
+            # Rotated so a service running for months keeps a bounded log (5 x 5 MiB).
+            fh = RotatingFileHandler(log_file, maxBytes=5 * 2**20, backupCount=4, encoding="utf-8")
         except OSError:
             fh = None
         if fh is not None:

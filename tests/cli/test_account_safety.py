@@ -64,11 +64,7 @@ def test_unsatisfied_guard_in_the_mcp_tool(swarm, mam):
 
 
 def test_removal_refused_while_mam_disagrees_with_local_clock(swarm, mam, tmp_path):
-    import os
-    import subprocess
     import time
-
-    from tests.cli.conftest import MAM
 
     tid = _tid(mam, DUNE_EBOOK)
     # A zero seeding goal: the local clock calls it satisfied at once; the sandbox needs an hour.
@@ -81,9 +77,7 @@ def test_removal_refused_while_mam_disagrees_with_local_clock(swarm, mam, tmp_pa
     assert refused.returncode == 3 and "MAM still counts" in refused.stderr
     # MAM's clock catches up once it has seen a little seeding: then removal is allowed.
     swarm.configure(satisfy_seconds=1)
-    seeder = subprocess.Popen(
-        [MAM, "seed", "--forever"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ)
-    )
+    assert mam("service", "start").returncode == 0  # seeds in the background; `remove` goes through it
     try:
         deadline = time.monotonic() + 40
         while True:
@@ -93,8 +87,7 @@ def test_removal_refused_while_mam_disagrees_with_local_clock(swarm, mam, tmp_pa
             time.sleep(1)
         assert ok.returncode == 0, ok.stderr
     finally:
-        seeder.terminate()
-        seeder.wait(30)
+        assert mam("service", "stop").returncode == 0
 
 
 def test_wedges_auto_never_twice_and_not_on_free(swarm, mam, tmp_path, monkeypatch):

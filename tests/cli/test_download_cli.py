@@ -109,15 +109,24 @@ def test_ctrl_c_in_seed_saves_and_exits_cleanly(swarm, mam, tmp_path):
         assert "not running" in mam("status", env=env).stdout  # the lock was released
 
 
-def test_get_hands_the_download_to_the_running_engine(swarm, mam, tmp_path):
+def test_get_while_a_foreground_run_holds_the_engine_names_it(swarm, mam, tmp_path):
+    """Only the service is reachable from other processes (one transport: its HTTP API); a
+    self-contained `mam seed` run is not, so `mam get --download` says who holds the engine.
+
+    Sabotage caught: `Service.engine()` starting a second engine (EngineBusy with a raw message,
+    or a traceback) or silently spawning a service that cannot take the state dir."""
     import subprocess
     import time
 
     from tests.cli.conftest import MAM
 
-    env = dict(os.environ, COLUMNS="200")
+    env = dict(os.environ, COLUMNS="200", MAMDL_AUTO_SERVE="1")
     owner = subprocess.Popen(
-        [MAM, "seed", "--forever"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        [MAM, "seed", "--forever", "--foreground"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 30
@@ -125,8 +134,8 @@ def test_get_hands_the_download_to_the_running_engine(swarm, mam, tmp_path):
             assert time.monotonic() < deadline and owner.poll() is None
             time.sleep(0.3)
         p = mam("get", str(_tid(mam, "dune")), "--download", "--to", str(tmp_path / "d"), env=env, timeout=120)
-        assert p.returncode == 0, p.stderr
-        assert "runs in pid" in p.stdout and "(mam seed)" in p.stdout and "Complete and verified" in p.stdout
+        assert p.returncode != 0 and "Traceback" not in p.stderr
+        assert "(mam seed)" in p.stderr and "held by" in p.stderr, p.stderr
     finally:
         owner.terminate()
         assert owner.wait(30) == 130

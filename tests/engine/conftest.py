@@ -11,7 +11,7 @@ import pytest
 from mamdl.engine import Engine, EngineConfig
 from tests.engine.swarm import Payload, Seeder, make_payload
 
-FAST = {"resume_save_interval": 1.0, "status_interval": 0.2, "store_interval": 0.5, "command_poll_interval": 0.1}
+FAST = {"resume_save_interval": 1.0, "status_interval": 0.2, "store_interval": 0.5}
 
 
 def loopback_config(**overrides) -> EngineConfig:

@@ -12,9 +12,7 @@ from mamdl.engine import Engine, EngineConfig
 
 def main() -> None:
     state_dir, torrent, save_path, port, interval = sys.argv[1:6]
-    config = EngineConfig.loopback(
-        resume_save_interval=float(interval), status_interval=0.2, store_interval=0.2, command_poll_interval=0.2
-    )
+    config = EngineConfig.loopback(resume_save_interval=float(interval), status_interval=0.2, store_interval=0.2)
     engine = Engine(Path(state_dir), config, owner_label="crash-child")
     engine.install_signal_handlers()
     try:

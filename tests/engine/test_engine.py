@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mamdl.engine import EngineRemote, SeedGoal, TorrentState, read_status, torrents_to_stop
+from mamdl.engine import SeedGoal, TorrentState, read_status, torrents_to_stop
 from mamdl.engine.store import Store, db_path
 from mamdl.errors import EngineError, TorrentError
 from tests.engine.conftest import loopback_config
@@ -174,33 +174,19 @@ def test_restart_resumes_without_redownloading(make_engine, payload: Payload, se
     assert eng.snapshot(done).downloaded == before.downloaded
 
 
-def test_other_process_view_and_commands(engine, payload: Payload, tmp_path: Path) -> None:
-    """`mam status` / `mam pause` from another process: read the store, queue a command."""
+def test_other_process_view(engine, payload: Payload, tmp_path: Path) -> None:
+    """`mam status` from another process with no service: read the store the owner writes."""
     h = engine.add(payload.torrent, tmp_path / "dl")
     (snap,) = wait_until(lambda: read_status(engine.state_dir), timeout=20, what="the store write")
     assert snap.info_hash == h and snap.state in (TorrentState.QUEUED, TorrentState.DOWNLOADING)
-    with EngineRemote(engine.state_dir, timeout=5) as remote:
-        assert remote.owner().pid > 0
-        assert remote.pause(h).state == TorrentState.PAUSED
-        assert engine.snapshot(h).state == TorrentState.PAUSED
-        assert remote.set_goal(h, SeedGoal(ratio=0.5, seed_seconds=10)).goal.ratio == 0.5
-        with pytest.raises(EngineError, match="no torrent"):
-            remote.resume("f" * 40)
-        other = make_payload(tmp_path / "src2", name="other", sizes=(100_000,), seed=3)
-        h2 = remote.add(other.torrent, tmp_path / "dl2", mam_id=5, paused=True)
-        assert engine.snapshot(h2).mam_id == 5
-        remote.remove(h2)
-        assert [s.info_hash for s in engine.snapshots()] == [h]
 
 
-def test_remote_without_owner(state_dir: Path, make_engine, payload: Payload, tmp_path: Path) -> None:
+def test_saved_figures_without_owner(state_dir: Path, make_engine, payload: Payload, tmp_path: Path) -> None:
     eng = make_engine()
     eng.add(payload.torrent, tmp_path / "dl")
     eng.close()
     (snap,) = read_status(state_dir)
     assert snap.download_rate == 0 and snap.peers == 0
-    with EngineRemote(state_dir) as remote, pytest.raises(EngineError, match="no download engine is running"):
-        remote.pause(snap.info_hash)
 
 
 def test_save_dir_must_be_writable(engine, payload: Payload, tmp_path: Path, tmpfs) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-import threading
 import time
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 
 from mamdl.engine.models import SeedGoal, TorrentState
 from mamdl.engine.store import Store, TorrentRecord, db_path
-from mamdl.errors import EngineError
 
 
 def record(h: str = "a" * 40, **kw) -> TorrentRecord:
@@ -94,63 +92,3 @@ def test_snapshots_and_live_fields(store: Store) -> None:
     )
     again = store.snapshot("a" * 40)
     assert again.progress == 0.5 and again.state == TorrentState.SEEDING and again.hash_failures == 2
-
-
-def test_command_queue_round_trip(store: Store) -> None:
-    cid = store.submit_command("pause", "a" * 40, requester="test")
-    (cmd,) = store.claim_commands()
-    assert (cmd.id, cmd.action, cmd.info_hash, cmd.status) == (cid, "pause", "a" * 40, "running")
-    assert store.claim_commands() == []  # never handed out twice
-    store.complete_command(cid, result={"ok": 1})
-    done = store.wait_command(cid, timeout=1)
-    assert done.status == "done" and done.result == {"ok": 1}
-
-    cid = store.submit_command("remove", "b" * 40, {"delete_data": True})
-    (cmd,) = store.claim_commands()
-    assert cmd.args == {"delete_data": True}
-    store.complete_command(cid, error="no such torrent")
-    failed = store.wait_command(cid, timeout=1)
-    assert failed.status == "failed" and failed.error == "no such torrent"
-
-
-def test_unknown_command_refused(store: Store) -> None:
-    with pytest.raises(EngineError, match="unknown engine command"):
-        store.submit_command("format_disk")
-
-
-def test_unclaimed_command_is_cancelled_on_timeout(store: Store) -> None:
-    cid = store.submit_command("resume", "a" * 40)
-    with pytest.raises(EngineError, match="did not pick up"):
-        store.wait_command(cid, timeout=0.3, poll=0.05)
-    assert store.command(cid).status == "cancelled"
-    assert store.claim_commands() == []  # a late owner will not run it
-
-
-def test_two_connections_owner_and_requester(tmp_path: Path) -> None:
-    """The owner and a requester in another process each have their own connection."""
-    owner, requester = Store(db_path(tmp_path)), Store(db_path(tmp_path))
-    try:
-
-        def serve() -> None:
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                for cmd in owner.claim_commands():
-                    owner.complete_command(cmd.id, result=cmd.action)
-                    return
-                time.sleep(0.02)
-
-        th = threading.Thread(target=serve)
-        th.start()
-        cid = requester.submit_command("finish", "c" * 40)
-        assert requester.wait_command(cid, timeout=5, poll=0.02).result == "finish"
-        th.join()
-    finally:
-        owner.close()
-        requester.close()
-
-
-def test_prune(store: Store) -> None:
-    cid = store.submit_command("pause", "a" * 40)
-    store.complete_command(cid, result=None)
-    assert store.prune_commands(older_than=-1) == 1
-    assert store.command(cid) is None

@@ -56,9 +56,9 @@ def _global_options(
     common.VERBOSITY = 1 if verbose else -1 if quiet else 0
 
 
-from mamdl.cli import account, bonus, configcmd, library, sandbox, search, torrents  # noqa: E402  (they register commands)
+from mamdl.cli import account, bonus, configcmd, library, sandbox, search, service, torrents  # noqa: E402  (they register commands)
 
-__all__ = ["account", "app", "bonus", "configcmd", "library", "main", "sandbox", "search", "torrents"]
+__all__ = ["account", "app", "bonus", "configcmd", "library", "main", "sandbox", "search", "service", "torrents"]
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from mamdl.cli.common import console, emit_json, handle_errors, make_service
 from mamdl.cli.text import safe
 from mamdl.errors import UsageError
 
-ACTIVE = {"queued", "checking", "downloading"}
+FOREGROUND_HELP = "Drive the download in this process only (no background service); seeding stops when it exits."
 
 
 @app.command("get")
@@ -38,6 +37,7 @@ def get_cmd(
         bool, typer.Option("--library/--no-library", help="Place the finished book in the library (when configured).")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (no progress bar).")] = False,
+    foreground: Annotated[bool, typer.Option("--foreground", help=FOREGROUND_HELP)] = False,
 ) -> None:
     """Fetch a .torrent and, with --download, download it; with --seed, seed it afterwards.
 
@@ -50,6 +50,7 @@ def get_cmd(
     if wedge is not None and wedge not in ("never", "auto", "always"):
         raise UsageError("--wedge must be never, auto or always")
     with make_service() as svc:
+        svc.foreground = foreground
         goal = svc.default_goal(ratio, seed_hours)
         result = svc.get(torrent_id, download=download or seed, goal=goal, dest=to, wedge=wedge, force=force)
         out = console(stderr=as_json)
@@ -64,7 +65,8 @@ def get_cmd(
             return
         if not library:
             svc.skip_library(result.info_hash)  # nor may an engine owner's watcher place it
-        if result.engine_owner:
+        _say_service(svc, out)
+        if result.engine_owner and not svc.service_started:
             out.print(f"The download runs in {result.engine_owner}; showing its progress.")
         status = _follow_download(svc, result.info_hash, out, quiet=as_json)
         if status.state != "error" and library and svc.settings.library_configured:
@@ -73,10 +75,10 @@ def get_cmd(
             emit_json({"get": result.model_dump(mode="json"), "status": status.model_dump(mode="json")})
         if status.state == "error":
             raise typer.Exit(1)
-        if seed and svc.owns_engine:
+        if seed:
             _seed_loop(svc, out, only=[result.info_hash], quiet=as_json)
-        elif svc.owns_engine and not as_json:
-            out.print("Downloaded. MAM needs 72 h of seeding: run `mam seed` (or keep `mam mcp` running).")
+        elif not as_json:
+            _say_seeding(svc, out)
 
 
 @app.command("download")
@@ -90,18 +92,24 @@ def download_cmd(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    foreground: Annotated[bool, typer.Option("--foreground", help=FOREGROUND_HELP)] = False,
 ) -> None:
     """Download a .torrent file you already have.
 
     Example: mam download ~/Downloads/dune.torrent --to ~/Books
     """
     with make_service() as svc:
+        svc.foreground = foreground
+        out = console(stderr=as_json)
         h = svc.add_torrent_file(torrent_file, dest=to, goal=svc.default_goal(ratio, seed_hours), force=force)
-        status = _follow_download(svc, h, console(stderr=as_json), quiet=as_json)
+        _say_service(svc, out)
+        status = _follow_download(svc, h, out, quiet=as_json)
         if as_json:
             emit_json(status)
         if status.state == "error":
             raise typer.Exit(1)
+        if not as_json:
+            _say_seeding(svc, out)
 
 
 @app.command("status")
@@ -124,6 +132,11 @@ def status_cmd(
         emit_json(rows)
         return
     out = console()
+    if holder is None and rows:
+        out.print(
+            "[bold yellow]Nothing is seeding now:[/] no mamdl service is running. "
+            "The figures below are as last saved; `mam service start` resumes seeding."
+        )
     if rows:
         from mamdl.cli.tables import status_table
         from mamdl.service.library import summary_line
@@ -208,15 +221,23 @@ def remove_cmd(
 def seed_cmd(
     forever: Annotated[bool, typer.Option("--forever", help="Keep running after every goal is met.")] = False,
     interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds between table refreshes.")] = 1.0,
+    foreground: Annotated[bool, typer.Option("--foreground", help=FOREGROUND_HELP)] = False,
 ) -> None:
-    """Seed everything whose goals aren't met, showing progress toward each goal; stops each
-    torrent when its ratio and seeding-time goals are met and MAM agrees. Ctrl-C saves and exits.
+    """Show progress toward each seeding goal until every goal is met. Seeding itself runs in the
+    background service (started if needed), which stops each torrent when its ratio and
+    seeding-time goals are met and MAM agrees; Ctrl-C only ends this view. With --foreground this
+    process seeds and applies the policy itself (Ctrl-C saves and exits).
 
     Examples: mam seed · mam seed --forever
     """
     with make_service() as svc:
-        svc.start_engine()
-        svc.watch_library()  # downloads other processes add are placed when they finish
+        svc.foreground = foreground
+        if foreground:
+            svc.start_engine()
+            svc.watch_library()  # downloads other processes add are placed when they finish
+        else:
+            svc.engine()
+            _say_service(svc, console())
         _seed_loop(svc, console(), forever=forever, interval=interval)
 
 
@@ -238,19 +259,30 @@ def _place(svc, info_hash: str, out):
     return svc.status(info_hash)[0]
 
 
+def _say_service(svc, out) -> None:
+    if svc.service_started and svc.service_info is not None:
+        out.print(
+            f"Started the background service (pid {svc.service_info.pid}): seeding continues after this "
+            "command exits; `mam service stop` ends it."
+        )
+
+
+def _say_seeding(svc, out) -> None:
+    if svc.owns_engine:
+        out.print("Downloaded. MAM needs 72 h of seeding: this run has stopped seeding; `mam seed` resumes it.")
+    elif svc.service_info is not None:
+        out.print(
+            f"Seeding continues in the background service, pid {svc.service_info.pid}; `mam service stop` ends it."
+        )
+
+
 def _follow_download(svc, info_hash: str, out, *, quiet: bool = False):
     """Show a live progress line until the torrent is complete or fails; returns its last status."""
     from mamdl.cli.render import DownloadDisplay
+    from mamdl.service.follow import follow_download
 
     with DownloadDisplay(out, quiet=quiet) as display:
-        while True:
-            status = svc.status(info_hash)[0]
-            display.update(status)
-            if status.state == "error":
-                break
-            if status.progress >= 1.0 and status.state in ("seeding", "finished"):
-                break
-            time.sleep(0.25)
+        status = follow_download(svc, info_hash, display.update)
     if status.state == "error":
         out.print(
             f"[red]Stopped:[/] {safe(status.error)} (nothing was deleted; fix it and `mam resume {info_hash[:8]}`)"
@@ -267,25 +299,15 @@ def _seed_loop(
     from rich.live import Live
 
     from mamdl.cli.tables import status_table
+    from mamdl.service.follow import seed_loop
 
-    last_policy = 0.0
-    decisions: dict[str, str] = {}
     with Live(console=out, refresh_per_second=4, transient=False, redirect_stdout=False) as live:
-        while True:
-            now = time.monotonic()
-            if now - last_policy >= max(interval, 2.0):
-                for h, why in svc.stop_satisfied():
-                    decisions[h] = why
-                last_policy = now
-            rows = svc.status()
-            if only:
-                rows = [r for r in rows if r.info_hash in only]
+
+        def show(rows, decisions) -> None:
             if not quiet:
                 live.update(status_table(rows, notes=decisions, width=out.width))
-            seeding = [r for r in rows if r.state in ACTIVE | {"seeding"}]
-            if not seeding and not forever:
-                break
-            time.sleep(interval)
+
+        rows = seed_loop(svc, show, only=only, forever=forever, interval=interval)
     if not quiet:
         out.print()
         out.print("Every seeding goal is met (and MAM agrees)." if rows else "Nothing to seed.")

@@ -2,7 +2,7 @@
 
 Everything crossing this package's boundary is plain data. Importing `mamdl.engine` is cheap:
 libtorrent is loaded only when `Engine` (or the settings translation) is first used, so readers
-such as `mam status` (`read_status`, `EngineRemote`) never pay for it.
+such as `mam status` (`read_status`) never pay for it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mamdl.engine.lock import LockHolder, live_holder
 from mamdl.engine.models import MAM_MIN_SEED_SECONDS, EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
-from mamdl.engine.remote import EngineRemote, read_status
+from mamdl.engine.saved import read_status
 from mamdl.engine.savedir import check_save_dir
 from mamdl.engine.seeding import goals_met, torrents_to_stop
 from mamdl.engine.settings import EngineConfig
@@ -26,7 +26,6 @@ __all__ = [
     "Engine",
     "EngineConfig",
     "EngineEvent",
-    "EngineRemote",
     "LockHolder",
     "SeedGoal",
     "Store",

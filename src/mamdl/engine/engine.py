@@ -3,7 +3,7 @@
 Commands come in as method calls with plain arguments; snapshots and events go out as plain data
 (`mamdl.engine.models`). A background thread waits on libtorrent's alerts (`wait_for_alert`) and
 drives everything from them: status via `post_torrent_updates`, resume data, errors, hash failures.
-A second thread serves the cross-process command queue in the state database.
+Other processes reach it only through the service that owns it (`mamdl.api`).
 
 Durability: every torrent is recorded in the state database (with its .torrent bytes) before
 libtorrent sees it; resume data is saved periodically, on completion and on close, each save in one
@@ -28,7 +28,6 @@ from typing import Any
 import libtorrent as lt
 
 from mamdl.engine.alerts import AlertHandlers
-from mamdl.engine.commands import CommandServer
 from mamdl.engine.livestatus import TorrentEntry, status_to_live
 from mamdl.engine.lock import EngineLock
 from mamdl.engine.models import EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
@@ -48,7 +47,7 @@ _active_engine: weakref.ReferenceType[Engine] | None = None
 _EVENT_QUEUE_SIZE = 1000
 
 
-class Engine(AlertHandlers, CommandServer):
+class Engine(AlertHandlers):
     """One libtorrent session on one state directory (exclusive: see `EngineLock`).
 
     Use as a context manager, or call `start()` and `close()`. All public methods are thread-safe.
@@ -72,7 +71,6 @@ class Engine(AlertHandlers, CommandServer):
         self._store: Store | None = None
         self._stop = threading.Event()
         self._alert_thread: threading.Thread | None = None
-        self._command_thread: threading.Thread | None = None
         self._resume_pending: set[str] = set()
         self._resume_done = threading.Condition(self._lock)
         self._subscribers: list[queue.Queue[EngineEvent | None]] = []
@@ -114,14 +112,9 @@ class Engine(AlertHandlers, CommandServer):
             self._started = True
             self._closing = False
             self._stop.clear()
-            self._store.prune_commands()
             self._restore_all()
             self._alert_thread = threading.Thread(target=self._alert_loop, name="mamdl-engine-alerts", daemon=True)
             self._alert_thread.start()
-            self._command_thread = threading.Thread(
-                target=self._command_loop, name="mamdl-engine-commands", daemon=True
-            )
-            self._command_thread.start()
             atexit.register(self.close)
         except BaseException:
             self._teardown()
@@ -139,8 +132,6 @@ class Engine(AlertHandlers, CommandServer):
             atexit.unregister(self.close)
         except Exception:  # pragma: no cover - interpreter shutting down
             pass
-        if self._command_thread is not None:
-            self._command_thread.join(timeout=5)
         try:
             self._save_resume_all(force=True)
             self._wait_resume_saved(self.config.close_timeout)

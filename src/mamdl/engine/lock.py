@@ -104,7 +104,7 @@ class EngineLock:
             who = holder.describe() if holder else "another process"
             raise EngineBusy(
                 f"the download engine for {self.path.parent} is held by {who}; "
-                "stop that process or let it do the work (commands are forwarded to it)"
+                "stop that process (`mam service stop` for the background service), or let it finish"
             ) from None
         record = {
             "pid": os.getpid(),

@@ -116,8 +116,6 @@ class EngineConfig(BaseModel):
     """Seconds between `post_torrent_updates` calls (status refresh)."""
     store_interval: float = Field(1.0, gt=0)
     """Seconds between snapshot writes to the state database, for other processes to read."""
-    command_poll_interval: float = Field(0.5, gt=0)
-    """Seconds between looks at the cross-process command queue."""
     close_timeout: float = Field(15.0, gt=0)
     """How long `close()` waits for the last resume data before giving up."""
 

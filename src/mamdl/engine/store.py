@@ -3,8 +3,8 @@
 It holds every torrent mamdl ever added (metadata, goals, totals, the latest snapshot), the
 .torrent bytes and libtorrent's resume data, so a restart re-adds everything without re-downloading
 verified data. The engine writes snapshots here about once a second, so other processes (`mam
-status` while the MCP server owns the engine) can read progress without touching libtorrent, and a
-small command queue lets them ask the owner to act (pause, resume, remove, set goals, add).
+status` with no service running) can read the last figures without touching libtorrent. Other
+processes ask the owner to act through the service's HTTP API, not through this database.
 
 The .torrent bytes hold the tracker passkey: the database file is created owner-only (0600), and
 SQLite gives its -wal/-shm files the same mode.
@@ -12,7 +12,6 @@ SQLite gives its -wal/-shm files the same mode.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -66,24 +65,7 @@ CREATE TABLE IF NOT EXISTS resume_data (
     data      BLOB NOT NULL,
     saved_at  REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS commands (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at  REAL NOT NULL,
-    requester   TEXT,
-    action      TEXT NOT NULL,
-    info_hash   TEXT,
-    args        TEXT NOT NULL DEFAULT '{}',
-    status      TEXT NOT NULL DEFAULT 'pending',
-    result      TEXT,
-    error       TEXT,
-    claimed_at  REAL,
-    done_at     REAL
-);
-CREATE INDEX IF NOT EXISTS commands_pending ON commands(status, id);
 """
-
-COMMAND_ACTIONS = frozenset({"add", "pause", "resume", "remove", "finish", "set_goal", "set_limits"})
-"""What another process may ask the engine owner to do (see `Engine._run_command`)."""
 
 
 @dataclass
@@ -156,22 +138,6 @@ class TorrentRecord:
 
 
 _RECORD_COLUMNS = [f.name for f in fields(TorrentRecord)]
-
-
-@dataclass
-class Command:
-    """One request in the cross-process command queue."""
-
-    id: int
-    action: str
-    info_hash: str | None
-    args: dict[str, Any]
-    status: str
-    """pending → running → done | failed; or cancelled (the requester gave up before it ran)."""
-    created_at: float
-    requester: str | None = None
-    result: Any = None
-    error: str | None = None
 
 
 def db_path(state_dir: Path) -> Path:
@@ -360,83 +326,6 @@ class Store:
         rec = self.get(info_hash)
         return rec.to_snapshot(live=live) if rec else None
 
-    # ------------------------------------------------------------------ command queue
-
-    def submit_command(
-        self, action: str, info_hash: str | None = None, args: dict[str, Any] | None = None, *, requester: str = ""
-    ) -> int:
-        """Requester side: queue a command for the engine owner; returns its id."""
-        if action not in COMMAND_ACTIONS:
-            raise EngineError(f"unknown engine command {action!r}")
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO commands (created_at, requester, action, info_hash, args) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), requester or None, action, info_hash, json.dumps(args or {})),
-            )
-            return int(cur.lastrowid or 0)
-
-    def claim_commands(self, limit: int = 20) -> list[Command]:
-        """Owner side: take pending commands (oldest first) and mark them running."""
-        now = time.time()
-        with self._tx() as db:
-            rows = db.execute(
-                "SELECT * FROM commands WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,)
-            ).fetchall()
-            if rows:
-                db.executemany(
-                    "UPDATE commands SET status = 'running', claimed_at = ? WHERE id = ?",
-                    [(now, r["id"]) for r in rows],
-                )
-        return [_row_to_command(r, status="running") for r in rows]
-
-    def complete_command(self, command_id: int, *, result: Any = None, error: str | None = None) -> None:
-        """Owner side: record the outcome of a command."""
-        with self._tx() as db:
-            db.execute(
-                "UPDATE commands SET status = ?, result = ?, error = ?, done_at = ? WHERE id = ?",
-                ("failed" if error else "done", json.dumps(result), error, time.time(), command_id),
-            )
-
-    def command(self, command_id: int) -> Command | None:
-        rows = self._query("SELECT * FROM commands WHERE id = ?", (command_id,))
-        return _row_to_command(rows[0]) if rows else None
-
-    def wait_command(self, command_id: int, timeout: float = 30.0, *, poll: float = 0.1) -> Command:
-        """Requester side: wait for the owner to run a command. Returns the finished command (check
-        `.status`/`.error`); if the owner never picks it up, cancels it and raises EngineError."""
-        deadline = time.monotonic() + timeout
-        while True:
-            cmd = self.command(command_id)
-            if cmd is None:
-                raise EngineError(f"engine command {command_id} vanished from the queue")
-            if cmd.status in ("done", "failed", "cancelled"):
-                return cmd
-            if time.monotonic() >= deadline:
-                with self._tx() as db:
-                    cur = db.execute(
-                        "UPDATE commands SET status = 'cancelled', done_at = ? WHERE id = ? AND status = 'pending'",
-                        (time.time(), command_id),
-                    )
-                if cur.rowcount:
-                    raise EngineError(
-                        f"the engine owner did not pick up the {cmd.action!r} request within {timeout:.0f} s; is it still running?"
-                    )
-                deadline = time.monotonic() + timeout  # claimed meanwhile: give it the time to finish
-            time.sleep(poll)
-
-    def prune_commands(self, older_than: float = 7 * 86400) -> int:
-        """Forget finished commands older than `older_than` seconds; pending ones that old are cancelled."""
-        cutoff = time.time() - older_than
-        with self._tx() as db:
-            db.execute(
-                "UPDATE commands SET status = 'cancelled', done_at = ? WHERE status = 'pending' AND created_at < ?",
-                (time.time(), cutoff),
-            )
-            cur = db.execute(
-                "DELETE FROM commands WHERE status IN ('done', 'failed', 'cancelled') AND created_at < ?", (cutoff,)
-            )
-            return cur.rowcount
-
 
 # ---------------------------------------------------------------------- row conversion
 
@@ -456,17 +345,3 @@ def _row_to_record(row: sqlite3.Row) -> TorrentRecord:
     d = {k: row[k] for k in row.keys() if k in _RECORD_COLUMNS}
     d["state"] = TorrentState(d["state"])
     return TorrentRecord(**d)
-
-
-def _row_to_command(row: sqlite3.Row, *, status: str | None = None) -> Command:
-    return Command(
-        id=int(row["id"]),
-        action=row["action"],
-        info_hash=row["info_hash"],
-        args=json.loads(row["args"] or "{}"),
-        status=status or row["status"],
-        created_at=float(row["created_at"]),
-        requester=row["requester"],
-        result=json.loads(row["result"]) if row["result"] is not None else None,
-        error=row["error"],
-    )

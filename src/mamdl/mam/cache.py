@@ -39,5 +39,9 @@ class Cache:
             (key, json.dumps(value), time.time()),
         )
 
+    def delete(self, key: str) -> None:
+        """Forget one entry (the service's notifier re-arms an event this way)."""
+        self._db.execute("DELETE FROM cache WHERE key = ?", (key,))
+
     def close(self) -> None:
         self._db.close()

@@ -1,9 +1,9 @@
-"""The service's download half: who drives the engine, getting a book, status, seeding, removal.
+"""The service's download half: who drives the backend, getting a book, status, seeding, removal.
 
-One libtorrent session per state dir. The process that first needs it (the MCP server, `mam get
---download`, `mam seed`) owns it; any other process on the same state talks to that owner through
-the engine's command queue (`EngineRemote`) and reads status from the shared SQLite store, so a
-download started by the assistant shows in `mam status` and `mam pause` reaches it.
+One backend (today: one libtorrent session) per state dir, owned by the background service
+(`mam serve`) or by a self-contained `--foreground` run. Any other process talks to the service
+through its local HTTP API (`RemoteBackend`); with no service running, a process that needs the
+backend starts one detached (`auto_serve`), so seeding outlives the command that asked for it.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mamdl.errors import EngineError, GuardRefused, UsageError
+from mamdl.errors import EngineBusy, EngineError, GuardRefused, UsageError
 from mamdl.service.base import ServiceBase
 from mamdl.service.guards import LocalSeed, removal_decision, unsatisfied_room, wedge_decision
 from mamdl.service.models import FetchResult, GetResult, TorrentStatus
 
 if TYPE_CHECKING:
     from mamdl.config import Settings
-    from mamdl.engine import EngineConfig, SeedGoal
+    from mamdl.engine import EngineConfig, SeedGoal, TorrentSnapshot
     from mamdl.mam.models import SearchResult
+    from mamdl.service.backend import TorrentBackend
+    from mamdl.service.daemon import ServiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,13 @@ class DownloadsMixin(ServiceBase):
     """The engine half of `Service`; builds on `ServiceBase`'s `settings`, `client`, `user_info`,
     `lookup` and `fetch`."""
 
-    _engine: Any = None
+    _engine: TorrentBackend | None = None
     _owns_engine: bool = False
+    foreground: bool = False
+    """Never use or start the background service: drive a backend in this process (`--foreground`)."""
+    service_info: ServiceInfo | None = None
+    service_started: bool = False
+    """True when this process started the background service (the front says so)."""
 
     # ------------------------------------------------------------------ hooks (`LibraryMixin` overrides them)
 
@@ -56,10 +63,10 @@ class DownloadsMixin(ServiceBase):
     def _decorate_status(self, rows: list[TorrentStatus]) -> None:
         """Add what other parts know about these torrents (where the library placed them)."""
 
-    # ------------------------------------------------------------------ the engine
+    # ------------------------------------------------------------------ the backend
 
-    def start_engine(self) -> Any:
-        """Become the engine owner for this state dir (raises EngineBusy naming the holder)."""
+    def start_engine(self) -> TorrentBackend:
+        """Own the backend for this state dir (raises EngineBusy naming the holder)."""
         if self._engine is None or not self._owns_engine:
             from mamdl.engine import Engine
             from mamdl.service.connectivity import ensure_listen_port
@@ -71,26 +78,56 @@ class DownloadsMixin(ServiceBase):
             self._engine, self._owns_engine = engine, True
         return self._engine
 
-    def engine(self) -> Any:
-        """The engine to send commands to: ours, the owner's (via the command queue), or a new one."""
+    def engine(self) -> TorrentBackend:
+        """The backend: ours, the running service's, a service started now (`auto_serve`), or,
+        in a `--foreground` run, a new one in this process."""
         if self._engine is not None:
             return self._engine
-        from mamdl.engine import EngineRemote, live_holder
+        from mamdl.engine import live_holder
+        from mamdl.service.daemon import ensure_service, read_service
+        from mamdl.service.remote import RemoteBackend
 
-        holder = live_holder(self.settings.paths.state_dir)
-        if holder is not None:
-            log.info("using the download engine of %s", holder.describe())
-            self._engine, self._owns_engine = EngineRemote(self.settings.paths.state_dir), False
+        paths = self.settings.paths
+        info = None if self.foreground else read_service(paths)
+        if info is None and not self.foreground and self.settings.auto_serve:
+            info, self.service_started = ensure_service(self.settings)
+        if info is not None:
+            log.info("using %s", info.describe())
+            self.service_info = info
+            self._engine, self._owns_engine = RemoteBackend(info), False
             return self._engine
+        holder = live_holder(paths.state_dir)
+        if holder is not None:
+            raise EngineBusy(
+                f"the download engine for {paths.state_dir} is held by {holder.describe()}; "
+                "wait for it to finish, or stop it"
+            )
         return self.start_engine()
+
+    def attach_backend(self, backend: TorrentBackend) -> None:
+        """Share a backend this process owns (the supervisor's Service uses the serve's engine)."""
+        self._engine, self._owns_engine = backend, True
+
+    def detach_backend(self) -> None:
+        """Forget a shared backend without closing it (its owner closes it)."""
+        self._engine, self._owns_engine = None, False
+
+    def service_running(self) -> ServiceInfo | None:
+        from mamdl.service.daemon import read_service
+
+        return read_service(self.settings.paths)
 
     @property
     def owns_engine(self) -> bool:
         return self._owns_engine
 
     def engine_holder(self) -> str | None:
+        """Who drives the backend now, in words (None: nobody; nothing is seeding)."""
         from mamdl.engine import live_holder
 
+        info = self.service_running()
+        if info is not None:
+            return info.describe()
         holder = live_holder(self.settings.paths.state_dir)
         return holder.describe() if holder else None
 
@@ -208,7 +245,7 @@ class DownloadsMixin(ServiceBase):
                     row.mam_satisfied = removal_decision(target, seeds, summary).allowed
         return wanted
 
-    def _snapshots(self) -> list[Any]:
+    def _snapshots(self) -> list[TorrentSnapshot]:
         """Live from the engine this process talks to, else as the owner last saved them."""
         from mamdl.engine import read_status
 
@@ -293,6 +330,8 @@ class DownloadsMixin(ServiceBase):
         from mamdl.engine import torrents_to_stop
 
         engine = self.engine()
+        if not self._owns_engine:
+            return []  # the owner (the service's supervisor) applies the policy
         decisions = []
         candidates = torrents_to_stop(engine.snapshots())
         for h in candidates:

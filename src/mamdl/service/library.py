@@ -160,7 +160,10 @@ class LibraryMixin(DownloadsMixin):
 
         def place(h: str) -> None:
             try:
-                engine.wait_done(h, timeout=3600)  # the alert can come before the snapshot shows 100 %
+                from mamdl.service.follow import follow_download
+
+                # the alert can come before the snapshot shows 100 %
+                follow_download(self, h, poll=1.0, timeout=3600)  # type: ignore[arg-type]
                 if self._skipped(h):
                     return
                 p = self.place(h)
