@@ -28,7 +28,7 @@ REAL_MAM = "https://www.myanonamouse.net"
 REAL_SEEDBOX = "https://t.myanonamouse.net"
 MAM_HNR_SECONDS = 72 * 3600
 ENGINE_DB_NAME = "engine.db"
-"""The engine's SQLite state (torrents, resume data, command queue) inside the state folder."""
+"""The engine's SQLite state (torrents, resume data, the last snapshots) inside the state folder."""
 DEFAULT_LISTEN_INTERFACES = "0.0.0.0:0"
 """libtorrent's listen string unless configured: every interface, a free port libtorrent picks
 (MAM's tracker is told the port in each announce; 6881-6889 are often blocked by ISPs)."""

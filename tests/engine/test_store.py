@@ -1,4 +1,4 @@
-"""The state database: torrents, blobs, snapshots, and the cross-process command queue."""
+"""The state database: torrents, blobs, snapshots. (Other processes talk to the service over HTTP, not through this database.)"""
 
 from __future__ import annotations
 
