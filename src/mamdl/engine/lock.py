@@ -45,7 +45,17 @@ class LockHolder:
             return False
         except PermissionError:
             return True
-        return True
+        return not _zombie(self.pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process nobody has reaped yet (e.g. in a container whose init never reaps) still
+    answers `kill(pid, 0)`, but it has closed its files and released the lock: it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def default_command_label() -> str:
