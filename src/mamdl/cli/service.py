@@ -28,7 +28,10 @@ def serve_cmd(
     port: Annotated[int | None, typer.Option("--port", help="API port (default api_port; 0 = any free).")] = None,
 ) -> None:
     """Run the service in the foreground: owns the downloads, seeds by MAM's rules, watches the
-    account, serves the local HTTP API and MCP (/mcp). SIGTERM or Ctrl-C saves and stops."""
+    account, serves the local HTTP API and MCP (/mcp). SIGTERM or Ctrl-C saves and stops.
+
+    Example: mam serve --port 8765
+    """
     from mamdl.api.server import run_serve
 
     with make_service() as svc:
@@ -41,8 +44,11 @@ def serve_cmd(
 
 @service_app.command("start")
 @handle_errors
-def start_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Start the background service (detached) unless it already runs."""
+def start_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print pid and URL as JSON.")] = False) -> None:
+    """Start the background service (detached) unless it already runs.
+
+    Example: mam service start
+    """
     from mamdl.service.daemon import ensure_service
 
     with make_service() as svc:
@@ -57,7 +63,10 @@ def start_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @service_app.command("stop")
 @handle_errors
 def stop_cmd() -> None:
-    """Stop the background service (resume data saved; seeding stops until it runs again)."""
+    """Stop the background service (resume data saved; seeding stops until it runs again).
+
+    Example: mam service stop
+    """
     from mamdl.service.daemon import stop_service
 
     with make_service() as svc:
@@ -70,8 +79,13 @@ def stop_cmd() -> None:
 
 @service_app.command("status")
 @handle_errors
-def status_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Is the service running, where, and what it is doing."""
+def status_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the service's health as JSON.")] = False,
+) -> None:
+    """Is the service running, where, and what it is doing (exit code 3 when it is not running).
+
+    Example: mam service status
+    """
     from mamdl.service.remote import RemoteBackend
 
     with make_service() as svc:
@@ -113,10 +127,13 @@ def status_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 @service_app.command("logs")
 @handle_errors
 def logs_cmd(
-    lines: Annotated[int, typer.Option("-n", "--lines", min=1)] = 50,
+    lines: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many of the last lines to print.")] = 50,
     follow: Annotated[bool, typer.Option("-f", "--follow", help="Keep printing new lines (Ctrl-C ends).")] = False,
 ) -> None:
-    """The service's log (secrets scrubbed; rotated at 5 MiB)."""
+    """The service's log (secrets scrubbed; rotated at 5 MiB).
+
+    Example: mam service logs -n 100 -f
+    """
     from mamdl.service.daemon import log_file
 
     with make_service() as svc:
@@ -171,7 +188,10 @@ def unit_text() -> str:
 def install_cmd(
     enable: Annotated[bool, typer.Option("--enable/--no-enable", help="Also enable and start it now.")] = True,
 ) -> None:
-    """Write a systemd user unit for the service (and enable it), so it starts at login/boot."""
+    """Write a systemd user unit for the service (and enable it), so it starts at login/boot.
+
+    Example: mam service install && loginctl enable-linger "$USER"
+    """
     path = unit_dir() / UNIT_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(unit_text(), encoding="utf-8")
@@ -203,7 +223,10 @@ def install_cmd(
 @service_app.command("uninstall")
 @handle_errors
 def uninstall_cmd() -> None:
-    """Disable and remove the systemd user unit (the data and state stay)."""
+    """Disable and remove the systemd user unit (the data and state stay).
+
+    Example: mam service uninstall
+    """
     path = unit_dir() / UNIT_NAME
     systemctl = shutil.which("systemctl")
     if systemctl and path.exists():

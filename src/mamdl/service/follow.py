@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from mamdl.errors import EngineError, EngineTimeout
+from mamdl.service.models import TorrentStatus
 
-if TYPE_CHECKING:
-    from mamdl.service.core import Service
-    from mamdl.service.models import TorrentStatus
+
+class Service(Protocol):
+    """What following and seeding need from `mamdl.service.Service` (a Protocol, so the service's
+    own halves can use these loops without an import cycle)."""
+
+    def status(self, info_hash: str | None = None, *, with_mam: bool = False) -> list[TorrentStatus]: ...
+
+    @property
+    def owns_engine(self) -> bool: ...
+
+    def stop_satisfied(self) -> list[tuple[str, str]]: ...
 
 ACTIVE = {"queued", "checking", "downloading"}
 

@@ -163,7 +163,7 @@ class LibraryMixin(DownloadsMixin):
                 from mamdl.service.follow import follow_download
 
                 # the alert can come before the snapshot shows 100 %
-                follow_download(self, h, poll=1.0, timeout=3600)  # type: ignore[arg-type]
+                follow_download(self, h, poll=1.0, timeout=3600)
                 if self._skipped(h):
                     return
                 p = self.place(h)
