@@ -26,6 +26,7 @@ class Service(Protocol):
 
     def stop_satisfied(self) -> list[tuple[str, str]]: ...
 
+
 ACTIVE = {"queued", "checking", "downloading"}
 
 
