@@ -86,5 +86,9 @@ def test_completion_hook_runs_once_per_torrent_across_restarts():
 
 
 def test_session_errors_are_classified():
+    """Sabotage caught: an IP/ASN lock reported as a dead cookie (the advice would be wrong)."""
+    from mamdl.errors import SessionLocked
+
+    assert classify_session_error(SessionLocked("HTTP 401")) == "ip_lock"
     assert classify_session_error(Exception("ip 10.1.2.3 does not match account")) == "ip_lock"
     assert classify_session_error(Exception("MAM did not accept the session cookie (HTTP 403)")) == "dead"

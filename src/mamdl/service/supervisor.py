@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mamdl.errors import MamdlError, SessionExpired
+from mamdl.errors import MamdlError, SessionExpired, SessionLocked
 from mamdl.service.notify import Notifier
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ CompletionHook = Callable[["TorrentStatus"], None]
 
 def classify_session_error(exc: Exception) -> str:
     """'ip_lock' when MAM says the session does not cover this IP/ASN, else 'dead'."""
+    if isinstance(exc, SessionLocked):
+        return "ip_lock"
     text = str(exc).lower()
     return "ip_lock" if ("does not match" in text or " asn " in text) else "dead"
 
@@ -117,7 +119,7 @@ class Supervisor:
         """Keepalive and snatch refresh in one request (`user` with the snatch summary)."""
         try:
             user = self.svc.user_info(refresh=True)[0]
-        except SessionExpired as exc:
+        except (SessionExpired, SessionLocked) as exc:
             kind = classify_session_error(exc)
             self.session_state = kind
             if kind == "ip_lock":
