@@ -180,7 +180,7 @@ class LibraryMixin(DownloadsMixin):
                     place(st.info_hash)
 
         def run() -> None:
-            while engine.running:
+            while self._engine is engine:  # until this service closes its backend
                 catch_up()
                 last = time.monotonic()
                 for ev in engine.events(timeout=CATCH_UP_SECONDS):
