@@ -336,8 +336,11 @@ def build_app(
     supervisor: Supervisor | None = None,
     extra_hosts: list[str] | None = None,
     mcp: bool = True,
+    web: ASGIApp | None = None,
 ) -> ASGIApp:
-    """The whole application: /api routes and (with `mcp`) the MCP endpoint at /mcp."""
+    """The whole application: /api routes and (with `mcp`) the MCP endpoint at /mcp, behind the
+    bearer token; with `web`, every other path goes to the web page, which has its own guards
+    (login cookie, CSRF) because a browser cannot send a bearer token. The Host check covers all."""
     hosts = allowed_hosts(host, list(extra_hosts or []))
     routes = api_routes(svc, supervisor)
     if mcp:
@@ -355,4 +358,25 @@ def build_app(
         app.router.routes.extend(routes)
     else:
         app = Starlette(routes=routes)
-    return BearerAuth(TrustedHostMiddleware(app, allowed_hosts=hosts), token)
+    api: ASGIApp = BearerAuth(app, token)
+    if web is not None:
+        api = PathSplit(api, web)
+    return TrustedHostMiddleware(api, allowed_hosts=hosts)
+
+
+class PathSplit:
+    """`/api` and `/mcp` (and the lifespan, which the MCP session manager needs) to the API; every
+    other path to the web page."""
+
+    PREFIXES = ("/api", "/mcp")
+
+    def __init__(self, api: ASGIApp, web: ASGIApp) -> None:
+        self.api = api
+        self.web = web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "lifespan" or any(path == p or path.startswith(p + "/") for p in self.PREFIXES):
+            await self.api(scope, receive, send)
+        else:
+            await self.web(scope, receive, send)

@@ -1,7 +1,7 @@
 """`mam serve`: the one long-lived process per state dir.
 
-It owns the backend (the embedded engine), runs the supervisor, and serves the HTTP API and MCP
-on one uvicorn server. It writes `serve.json` (mode 0600) once listening, so other processes find
+It owns the backend (the embedded engine), runs the supervisor, and serves the HTTP API, MCP and
+the web page (`mamdl.web`, composed here) on one uvicorn server. It writes `serve.json` (mode 0600) once listening, so other processes find
 it; on SIGTERM/SIGINT uvicorn stops serving, the supervisor stops, resume data is saved and the
 engine lock released, then `serve.json` is removed.
 """
@@ -67,6 +67,8 @@ def run_serve(settings: Settings, *, host: str | None = None, port: int | None =
     from mamdl.service import Service
     from mamdl.service.daemon import ServiceInfo, clear_service, write_service
     from mamdl.service.supervisor import Supervisor
+    from mamdl.web import build_web  # the web front, mounted here: the one place composing the server
+    from mamdl.web.security import login_required
 
     host = host or settings.api_host
     port = settings.api_port if port is None else port
@@ -86,7 +88,10 @@ def run_serve(settings: Settings, *, host: str | None = None, port: int | None =
         sock = _bind(host, port)
         bound_port = sock.getsockname()[1]
         url_host = f"[{host}]" if ":" in host else host
-        app = build_app(svc, token=token, host=host, supervisor=supervisor, extra_hosts=settings.api_allowed_hosts)
+        web = build_web(svc, token=token, require_login=login_required(host), supervisor=supervisor)
+        app = build_app(
+            svc, token=token, host=host, supervisor=supervisor, extra_hosts=settings.api_allowed_hosts, web=web
+        )
         config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
         server = uvicorn.Server(config)
         info = ServiceInfo(
@@ -100,7 +105,9 @@ def run_serve(settings: Settings, *, host: str | None = None, port: int | None =
         supervisor.start()
         write_service(paths, info)
         log.info("service on %s:%d for %s", host, bound_port, paths.state_dir)
-        print(f"mamdl service: pid {info.pid}, API {info.url}/api, MCP {info.url}/mcp", flush=True)
+        print(
+            f"mamdl service: pid {info.pid}, web page {info.url}/, API {info.url}/api, MCP {info.url}/mcp", flush=True
+        )
         anyio.run(server.serve, [sock])
     finally:
         clear_service(paths, os.getpid())

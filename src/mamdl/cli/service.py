@@ -116,7 +116,7 @@ def status_cmd(
         raise typer.Exit(3)
     up = int(health.get("up_seconds", 0)) if health else 0
     out.print(
-        f"Running: pid {info.pid}, API {info.url}/api, MCP {info.url}/mcp, up {up // 3600} h {up % 3600 // 60} min"
+        f"Running: pid {info.pid}, web page {info.url}/, API {info.url}/api, MCP {info.url}/mcp, up {up // 3600} h {up % 3600 // 60} min"
     )
     if health:
         out.print(f"Torrents: {health.get('torrents')}; MAM session: {health.get('session')}")

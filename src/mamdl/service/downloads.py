@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mamdl.errors import EngineBusy, EngineError, GuardRefused, UsageError
 from mamdl.service.base import ServiceBase
 from mamdl.service.guards import LocalSeed, removal_decision, unsatisfied_room, wedge_decision
-from mamdl.service.models import FetchResult, GetResult, TorrentStatus
+from mamdl.service.models import FetchResult, GetPreview, GetResult, TorrentStatus
 
 if TYPE_CHECKING:
     from mamdl.config import Settings
@@ -203,6 +203,36 @@ class DownloadsMixin(ServiceBase):
             info_hash=info_hash,
             engine_owner=None if self._owns_engine else self.engine_holder(),
             notes=notes,
+        )
+
+    def preview_get(self, torrent_id: int, *, wedge: str | None = None) -> GetPreview:
+        """The guards' answers for a download of `torrent_id` without starting it: the same
+        decisions `get` makes (unsatisfied room, wedge), so a front can ask before it starts."""
+        from mamdl.mam.models import format_size
+
+        result = self.lookup(torrent_id)
+        user = self._fresh_user_for_guard()
+        room = unsatisfied_room(
+            user.snatch_summary,
+            pending=self._started_since(self._user_fetched_at),
+            reserve=self.settings.unsat_reserve,
+            already_snatched=result.my_snatched,
+        )
+        wd = wedge_decision(
+            wedge or self.settings.wedge,
+            result,
+            user,
+            min_bytes=self.settings.wedge_min_bytes,
+            already_wedged=self._wedged(torrent_id),
+        )
+        return GetPreview(
+            torrent_id=torrent_id,
+            title=result.title,
+            size=format_size(result.size_bytes),
+            allowed=room.allowed,
+            unsatisfied_reason=room.reason,
+            wedge=wd.allowed,
+            wedge_reason=wd.reason,
         )
 
     def add_torrent_file(

@@ -176,6 +176,22 @@ class FetchResult(BaseModel):
     wedge_reason: str = ""
 
 
+class GetPreview(BaseModel):
+    """What the guards would answer for `get(torrent_id, download=True)`, asked before it starts
+    (the web page shows it and asks for a confirmation). Nothing is fetched or spent."""
+
+    torrent_id: int
+    title: str
+    size: str
+    allowed: bool
+    """False: the unsatisfied guard would refuse this download."""
+    unsatisfied_reason: str
+    """How many unsatisfied torrents after this download, against the limit (or why refused)."""
+    wedge: bool
+    """True: a freeleech wedge would be spent on it."""
+    wedge_reason: str
+
+
 class GetResult(BaseModel):
     fetch: FetchResult
     info_hash: str | None = None
