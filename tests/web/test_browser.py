@@ -74,6 +74,7 @@ def test_search_download_watch_seed_and_removal_guard(make_swarm, serve, browser
     assert "hobbit" in first.find_element(By.CSS_SELECTOR, ".title").text.lower()
     assert first.find_element(By.CSS_SELECTOR, "td.conf").text.endswith("%")
     _shot(browser, "search")
+    _shot(browser, "search-phone", 390, 844)
 
     first.find_element(By.CSS_SELECTOR, "button.download").click()
     guard = wait_for(
@@ -100,6 +101,7 @@ def test_search_download_watch_seed_and_removal_guard(make_swarm, serve, browser
     wait_for(lambda: _api(info, "/api/status")[0]["seeding_seconds"] >= 5, 60, "our clock passing the goal")
     wait_for(lambda: _cell(browser, "mam") == "not yet", 60, "MAM's view in the table")
     _shot(browser, "torrents")
+    _shot(browser, "torrents-phone", 390, 844)
 
     # Remove: confirm, then the guard refuses while MAM counts it unsatisfied.
     _row(browser).find_element(By.CSS_SELECTOR, "button.remove").click()

@@ -39,7 +39,11 @@ function bytes(n) {
   return (i ? n.toFixed(1) : String(n)) + " " + u[i];
 }
 
-function hours(s) { return (s / 3600).toFixed(1) + " h"; }
+function duration(s) {
+  if (s < 120) return Math.round(s) + " s";
+  if (s < 7200) return Math.round(s / 60) + " min";
+  return (s / 3600).toFixed(1) + " h";
+}
 
 // ------------------------------------------------------------------ search: ask, then download
 
@@ -110,10 +114,12 @@ function setupTorrents() {
     const tr = document.createElement("tr");
     tr.dataset.hash = t.info_hash;
     const cells = {};
-    for (const k of ["name", "state", "progress", "rates", "ratio", "seeded", "mam", "library", "actions"]) {
+    const labels = table.tHead.rows[0].cells;
+    ["name", "state", "progress", "rates", "ratio", "seeded", "mam", "library", "actions"].forEach((k, i) => {
       cells[k] = tr.insertCell();
       cells[k].className = k;
-    }
+      cells[k].dataset.label = labels[i].textContent;  // the column's name, shown on a phone
+    });
     cells.progressBar = document.createElement("progress");
     cells.progressBar.max = 1;
     cells.progressText = el("span", "", "pct");
@@ -137,7 +143,7 @@ function setupTorrents() {
     c.progressText.textContent = (t.progress * 100).toFixed(1) + "%";
     c.rates.textContent = "↓ " + bytes(t.download_rate) + "/s ↑ " + bytes(t.upload_rate) + "/s";
     c.ratio.textContent = t.ratio.toFixed(2) + " / " + t.ratio_goal.toFixed(2);
-    c.seeded.textContent = hours(t.seeding_seconds) + " / " + hours(t.seed_seconds_goal) + (t.goal_met ? " ✓" : "");
+    c.seeded.textContent = duration(t.seeding_seconds) + " / " + duration(t.seed_seconds_goal) + (t.goal_met ? " ✓" : "");
     if (t.mam_satisfied !== null && t.mam_satisfied !== undefined) mam.set(t.info_hash, t.mam_satisfied);
     const m = mam.get(t.info_hash);
     c.mam.textContent = t.mam_id === null ? "not a MAM torrent" : m === undefined ? "…" : m ? "yes: satisfied" : "not yet";
