@@ -27,6 +27,7 @@ PACKAGES = {
     "cli": "front",
     "mcp_server": "front",
     "api": "front",
+    "web": "front",
     "demo": "front",
     "entry": "front",
     "__main__": "front",
@@ -124,3 +125,15 @@ def test_no_import_cycles():
         if v not in index:
             visit(v)
     assert not cycles, cycles
+
+
+def test_the_web_page_is_a_front_of_its_own():
+    """Sabotage caught: the web page calling the API's or the CLI's code instead of the service
+    (`mamdl.web` importing `mamdl.api`, `mamdl.cli`, `mamdl.mcp_server`), or any module but the one
+    that composes the server (`mamdl.api.server`) mounting the web page."""
+    fronts = {m for m in MODULES if m != "mamdl" and _layer(m) == "front"}
+    web = {m for m in fronts if m == "mamdl.web" or m.startswith("mamdl.web.")}
+    assert web, "no mamdl.web modules found"
+    bad = [f"{m} -> {t}" for m in web for t in GRAPH[m] if t in fronts - web]
+    bad += [f"{m} -> {t}" for m in fronts - web - {"mamdl.api.server"} for t in GRAPH[m] if t in web]
+    assert not bad, bad
