@@ -55,7 +55,8 @@ def _notice(driver) -> str:
 
 def test_search_download_watch_seed_and_removal_guard(make_swarm, serve, browser, monkeypatch):
     """A mistyped title finds the book first; Download shows the guards' answer and asks; the
-    torrent appears and reaches 100% and "seeding" without a reload; Remove is refused while
+    torrent appears and reaches 100% and "seeding" without a reload; pause and resume work; Remove
+    asks first, and is refused while
     MAM's counts say it is unsatisfied and allowed once MAM agrees.
 
     Sabotage caught: the search page not using the service's broadening/ranking (the hobbit not
@@ -102,6 +103,13 @@ def test_search_download_watch_seed_and_removal_guard(make_swarm, serve, browser
     wait_for(lambda: _cell(browser, "mam") == "not yet", 60, "MAM's view in the table")
     _shot(browser, "torrents")
     _shot(browser, "torrents-phone", 390, 844)
+
+    # Pause and resume from the table.
+    _row(browser).find_element(By.CSS_SELECTOR, "button.pause").click()
+    wait_for(lambda: _cell(browser, "state") == "paused", what="paused")
+    assert _api(info, "/api/status")[0]["state"] == "paused"
+    _row(browser).find_element(By.CSS_SELECTOR, "button.resume").click()
+    wait_for(lambda: _cell(browser, "state") == "seeding", what="seeding again")
 
     # Remove: confirm, then the guard refuses while MAM counts it unsatisfied.
     _row(browser).find_element(By.CSS_SELECTOR, "button.remove").click()

@@ -19,8 +19,20 @@ from mamdl.web.security import COOKIE, CSP, login_required
 TOKEN = "web-token-5b0e1d77c2"
 
 
+_OPEN: list[Service] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_services():
+    """`/api/health` starts this process's engine; close it so later tests can start theirs."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def _client(host: str = "127.0.0.1", **kw) -> TestClient:
     svc = Service(load_settings())
+    _OPEN.append(svc)
     web = build_web(svc, token=TOKEN, require_login=login_required(host))
     app = build_app(svc, token=TOKEN, host=host, mcp=False, web=web)
     base = f"http://{host}:8765"
@@ -107,7 +119,7 @@ def test_other_binds_need_the_login(host):
 def test_login_once_then_the_cookie_works():
     """Sabotage caught: pages served without the login on another address; a wrong token accepted;
     the cookie missing HttpOnly or SameSite=Strict; the token itself (not a derived value) put in
-    the cookie."""
+    the cookie; the public login page handing out the CSRF token of the logged-in page."""
     c = _client("127.0.0.2")
     r = c.get("/account")
     assert r.status_code == 303 and r.headers["location"] == "/login"
@@ -125,8 +137,10 @@ def test_login_once_then_the_cookie_works():
     assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert TOKEN not in cookie
     assert c.get("/torrents").status_code == 200
-    # CSRF still applies once logged in.
+    # CSRF still applies once logged in, and the public login page's token is not the page's.
     assert c.post("/web/download", json={"id": "x"}).status_code == 403
+    assert c.post("/web/download", json={"id": "x"}, headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert c.post("/web/download", json={"id": "x"}, headers={"X-CSRF-Token": _csrf(c)}).status_code == 400
 
 
 def test_login_page_not_offered_on_the_default_bind():

@@ -110,8 +110,9 @@ def build_web(svc: Service, *, token: str, require_login: bool, supervisor: Supe
     keys = WebKeys(token, require_login=require_login)
 
     def page(name: str, request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        csrf = keys.login_csrf if name == "login.html" else keys.csrf
         html = env.get_template(name).render(
-            csrf=keys.csrf, page=name.removesuffix(".html"), login=keys.require_login, **ctx
+            csrf=csrf, page=name.removesuffix(".html"), login=keys.require_login, **ctx
         )
         return HTMLResponse(html, status_code=status)
 
@@ -179,7 +180,7 @@ def build_web(svc: Service, *, token: str, require_login: bool, supervisor: Supe
                 return RedirectResponse("/", status_code=303)
             return page("login.html", request, error=None)
         form = await request.form()
-        if not keys.csrf_ok(str(form.get("csrf", ""))):
+        if not keys.login_csrf_ok(str(form.get("csrf", ""))):
             return page("login.html", request, status=403, error="The form expired; try again.")
         if not keys.token_ok(str(form.get("token", ""))):
             return page("login.html", request, status=401, error="That is not the service's API token.")

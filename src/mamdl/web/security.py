@@ -60,6 +60,9 @@ class WebKeys:
         self.require_login = require_login
         self.session = hmac.new(key, b"mamdl-web-session-v1", hashlib.sha256).hexdigest()
         self.csrf = hmac.new(key, b"mamdl-web-csrf-v1", hashlib.sha256).hexdigest()
+        # The login form's own token: the login page is public, so it must not hand out the one
+        # that guards the logged-in page's changes.
+        self.login_csrf = hmac.new(key, b"mamdl-web-login-csrf-v1", hashlib.sha256).hexdigest()
         self._token = token
 
     def token_ok(self, typed: str) -> bool:
@@ -70,6 +73,9 @@ class WebKeys:
 
     def csrf_ok(self, value: str | None) -> bool:
         return value is not None and secrets.compare_digest(value.encode(), self.csrf.encode())
+
+    def login_csrf_ok(self, value: str | None) -> bool:
+        return value is not None and secrets.compare_digest(value.encode(), self.login_csrf.encode())
 
 
 def _headers(scope: Scope) -> dict[str, str]:
