@@ -53,7 +53,7 @@ def _notice(driver) -> str:
     return driver.find_element(By.ID, "notice").text
 
 
-def test_search_download_watch_seed_and_removal_guard(make_swarm, serve, browser, monkeypatch):
+def test_search_download_watch_seed_and_removal_guard(make_swarm, serve, browser, monkeypatch, tmp_path):
     """A mistyped title finds the book first; Download shows the guards' answer and asks; the
     torrent appears and reaches 100% and "seeding" without a reload; pause and resume work; Remove
     asks first, and is refused while
@@ -61,10 +61,11 @@ def test_search_download_watch_seed_and_removal_guard(make_swarm, serve, browser
 
     Sabotage caught: the search page not using the service's broadening/ranking (the hobbit not
     first for "the hobit"); the Download control starting without the guards' preview; the table
-    not updating live; the web's remove route skipping `Service.remove`'s stop check (removal would
+    not updating live (or not showing the library placement); the web's remove route skipping `Service.remove`'s stop check (removal would
     succeed while MAM still counts the torrent unsatisfied); secrets in a page or in the JSON."""
     sb = make_swarm(satisfy_seconds=3600)  # MAM counts the snatch unsatisfied until we say so
     monkeypatch.setenv("MAMDL_SEED_HOURS", "0.001")  # satisfied on our clock after 3.6 s
+    monkeypatch.setenv("MAMDL_LIBRARY_DIR", str(tmp_path / "library"))
     info = serve()
     base = info["url"]
 
@@ -101,6 +102,8 @@ def test_search_download_watch_seed_and_removal_guard(make_swarm, serve, browser
     h = _row(browser).get_attribute("data-hash")
     wait_for(lambda: _api(info, "/api/status")[0]["seeding_seconds"] >= 5, 60, "our clock passing the goal")
     wait_for(lambda: _cell(browser, "mam") == "not yet", 60, "MAM's view in the table")
+    placed = wait_for(lambda: _cell(browser, "library").startswith(str(tmp_path / "library")), 60, "placement")
+    assert placed
     _shot(browser, "torrents")
     _shot(browser, "torrents-phone", 390, 844)
 
