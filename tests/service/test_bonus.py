@@ -16,9 +16,9 @@ BUY = "/json/bonusBuy.php/"
 @pytest.fixture
 def sb(make_swarm, monkeypatch):
     monkeypatch.setenv("MAMDL_RETRY_BUDGET_SECONDS", "20")
-    # ratio 15 GiB / 20 GiB = 0.75: below any sensible automation threshold
+    # ratio 15 GiB / 100 GiB = 0.15, and still 0.65 after a 50 GB purchase: only the cap stops a second one
     return make_swarm(
-        rotate_every=0, user={"seedbonus": 80000.0, "base_downloaded": 20 * 1024**3, "base_uploaded": 15 * 1024**3}
+        rotate_every=0, user={"seedbonus": 80000.0, "base_downloaded": 100 * 1024**3, "base_uploaded": 15 * 1024**3}
     )
 
 
@@ -100,9 +100,9 @@ def test_automation_buys_exactly_once_then_respects_the_daily_cap(sb):
 
 
 def test_automation_waits_for_its_conditions(sb):
-    opts = {"bonus_auto_upload": True, "bonus_auto_upload_below_ratio": 0.5, "bonus_auto_upload_above_points": 50000}
+    opts = {"bonus_auto_upload": True, "bonus_auto_upload_below_ratio": 0.1, "bonus_auto_upload_above_points": 50000}
     with service(**opts) as svc:
-        assert "not below" in svc.bonus_tick()[0].reason  # ratio 0.75 >= 0.5
+        assert "not below" in svc.bonus_tick()[0].reason  # ratio 0.15 >= 0.1
     with service(**{**opts, "bonus_auto_upload_below_ratio": 2.0, "bonus_auto_upload_above_points": 90000}) as svc:
         assert "do not exceed" in svc.bonus_tick()[0].reason
     assert sb.bonus_purchases() == []

@@ -12,6 +12,8 @@ thread, one `tick()` every `policy_interval` seconds:
 - **hit-and-run risk**: an unsatisfied torrent that is paused, errored, stalled with no peers, or
   whose remaining seeding time no longer fits MAM's 30-day window;
 - the **dynamic-seedbox IP** update, opt-in (`seedbox_auto`), at most hourly;
+- the **bonus-point automation**, opt-in (`bonus_auto_*`, see `service/bonus.py`), on the account
+  just refreshed, so it adds no request of its own unless it buys; every purchase is notified;
 - **notifications** (Apprise, each event once) and the **download-completed hook** other parts
   plug into (`add_completion_hook`).
 
@@ -56,6 +58,7 @@ class Supervisor:
         self.svc = svc
         s = svc.settings
         self.notifier = notifier or Notifier(s.notify_urls, svc.cache, scope=s.base_url)
+        svc.notify = self._bonus_notice  # every bonus purchase (or lost answer) is notified
         self.clock = clock
         self._hooks: list[CompletionHook] = []
         self._stop = threading.Event()
@@ -103,7 +106,8 @@ class Supervisor:
         self._disk_full(statuses)
         scheduled = now >= self._next_snatch or now - self._last_session_ok >= self.svc.settings.keepalive_seconds
         has_mam = any(s.mam_id is not None for s in statuses)
-        if scheduled and self._refresh_account(now):
+        refreshed = scheduled and self._refresh_account(now)
+        if refreshed:
             self._next_snatch = now + self.svc.settings.snatch_schedule_seconds
         if self.session_state == "ok" and has_mam:
             try:
@@ -114,6 +118,8 @@ class Supervisor:
         self._hit_and_run_risks(self.svc.status() if has_mam else statuses, now)
         if self.svc.settings.seedbox_auto and self.session_state != "dead":
             self._seedbox()
+        if refreshed:
+            self._bonus()
 
     def _refresh_account(self, now: float) -> bool:
         """Keepalive and snatch refresh in one request (`user` with the snatch summary)."""
@@ -235,6 +241,19 @@ class Supervisor:
                     kind="warning",
                 )
         self.risks = risks
+
+    def _bonus(self) -> None:
+        """Opt-in bonus automation on the account `_refresh_account` just read (off by default;
+        daily cap and reserve enforced by the service)."""
+        from mamdl.service.bonus import tick as bonus_tick
+
+        try:
+            bonus_tick(self.svc, refresh=False)  # real time: the purchase log's clock, not `self.clock`
+        except MamdlError as exc:  # an uncertain purchase: already logged, recorded and notified
+            log.warning("bonus automation: %s", exc)
+
+    def _bonus_notice(self, message: str) -> None:
+        self.notifier.notify(f"bonus:{time.time():.6f}", "mamdl: bonus points", message, kind="info")
 
     def _seedbox(self) -> None:
         try:
