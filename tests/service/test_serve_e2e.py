@@ -252,3 +252,32 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_mcp_stdio_hands_the_download_to_the_service(make_swarm, monkeypatch, isolated_home, tmp_path):
+    """`mam mcp` (stdio) with no service running: download_torrent starts the background service
+    and returns; after the assistant's session ends, the service still seeds and finishes the job.
+
+    Sabotage caught: the MCP server driving the engine itself (its downloads would stop with it:
+    no service pid, the torrent never `finished` once the MCP process is gone)."""
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    make_swarm(leecher=True)
+    _serve_env(monkeypatch)
+    tid = _tid("the hobbit")
+    params = StdioServerParameters(command=MAM, args=["mcp"], env=dict(os.environ))
+
+    async def main() -> None:
+        async with Client(params, read_timeout_seconds=120) as client:
+            out = await client.call_tool(
+                "download_torrent",
+                {"torrent_id": tid, "download_content": True, "seed_after": True, "seed_hours": 0.004},
+            )
+            assert not out.is_error, out.content
+            assert out.structured_content["download_started"]
+
+    anyio.run(main)  # the MCP server process has exited here
+    info = json.loads((isolated_home / "serve.json").read_text())
+    assert _alive(info["pid"])
+    _wait(lambda: [r for r in _status() if r["state"] == "finished"], 120, "the service finishing the MCP download")
