@@ -92,3 +92,19 @@ def test_session_errors_are_classified():
     assert classify_session_error(SessionLocked("HTTP 401")) == "ip_lock"
     assert classify_session_error(Exception("ip 10.1.2.3 does not match account")) == "ip_lock"
     assert classify_session_error(Exception("MAM did not accept the session cookie (HTTP 403)")) == "dead"
+
+
+def test_an_unreachable_mam_is_not_asked_every_pass(monkeypatch):
+    """Sabotage caught: retrying the account check on every pass (every 30 s, each with retries)
+    while MAM is down. The test home points at 127.0.0.1:9, where nothing answers."""
+    monkeypatch.setenv("MAMDL_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("MAMDL_RETRY_BUDGET_SECONDS", "0")
+    clock = [1_000_000.0]
+    sup = Supervisor(Service(), clock=lambda: clock[0])
+    sup.tick()
+    assert sup.session_state == "unknown"
+    first = sup._next_snatch
+    assert first >= clock[0] + 60
+    clock[0] += 31  # the next pass
+    sup.tick()
+    assert sup._next_snatch == first  # not asked again yet

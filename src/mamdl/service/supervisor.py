@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 MAM_WINDOW_SECONDS = 30 * 86400
 """MAM counts a hit-and-run when a snatch is not seeded its 72 h within 30 days."""
 
+RETRY_SECONDS = 600.0
+"""After a failed account check, the next one waits this long (or the schedule, if shorter)."""
+
 CompletionHook = Callable[["TorrentStatus"], None]
 
 
@@ -104,11 +107,13 @@ class Supervisor:
         statuses = self.svc.status()
         self._completions(statuses)
         self._disk_full(statuses)
-        scheduled = now >= self._next_snatch or now - self._last_session_ok >= self.svc.settings.keepalive_seconds
+        scheduled = now >= self._next_snatch
         has_mam = any(s.mam_id is not None for s in statuses)
         refreshed = scheduled and self._refresh_account(now)
-        if refreshed:
-            self._next_snatch = now + self.svc.settings.snatch_schedule_seconds
+        if scheduled:
+            # A failed check is tried again sooner, but not every pass: MAM may be down.
+            wait = min(self.svc.settings.snatch_schedule_seconds, self.svc.settings.keepalive_seconds)
+            self._next_snatch = now + (wait if refreshed else min(wait, RETRY_SECONDS))
         if self.session_state == "ok" and has_mam:
             try:
                 for h, why in self.svc.stop_satisfied():
