@@ -42,6 +42,7 @@ def _stop_service(home: Path) -> None:
         pids.add(int(json.loads((home / "serve.json").read_text())["pid"]))
     except (OSError, ValueError, KeyError):
         pass
+    pids |= _serve_processes_of(home)  # one still starting, or whose records were lost
     for pid in pids - {os.getpid()}:
         try:
             os.kill(pid, signal.SIGTERM)
@@ -98,3 +99,18 @@ def make_swarm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             return sb
 
         yield start
+
+
+def _serve_processes_of(home: Path) -> set[int]:
+    """`mamdl serve` processes of this user whose MAMDL_HOME is this test's home (Linux /proc)."""
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if b"mamdl\0serve" not in (proc / "cmdline").read_bytes():
+                continue
+            env = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"MAMDL_HOME={home}".encode() in env:
+            found.add(int(proc.name))
+    return found
