@@ -202,9 +202,10 @@ def _register_engine_tools(server: MCPServer, service: Service, *, allow_destruc
     ) -> DownloadOut:
         """Fetch a torrent's .torrent file by MAM id. With download_content=true also start
         downloading it in the background (returns at once with the info_hash; poll get_progress).
-        It always seeds for MAM's minimum time (72 h by default) so it never becomes a
-        hit-and-run; seed_after=true also seeds until seed_ratio. Refused, with the numbers, when
-        the account is near its unsatisfied limit. wedge: spend a freeleech wedge (default: config)."""
+        It always seeds for MAM's minimum time (72 h; seed_hours below that is refused) so it never
+        becomes a hit-and-run; seed_after=true also seeds until seed_ratio. Refused, with the
+        numbers, when the account is near its unsatisfied limit or MAM's numbers cannot be read.
+        wedge: spend a freeleech wedge (default: config)."""
         goal = service.default_goal(ratio=seed_ratio if seed_after else 0.0, seed_hours=seed_hours)
         got = service.get(torrent_id, download=download_content, goal=goal, wedge=wedge, force=False)
         return DownloadOut(
@@ -222,10 +223,12 @@ def _register_engine_tools(server: MCPServer, service: Service, *, allow_destruc
 
     @server.tool(annotations=READ_ONLY)
     @_tool_errors
-    def get_progress(info_hash: str | None = None) -> ProgressOut:
+    def get_progress(info_hash: str | None = None, with_mam: bool = False) -> ProgressOut:
         """Progress of one torrent (info_hash, or a unique prefix of it) or of all: state, progress
-        0-1, rates, peers, ETA, ratio and seeding time against the goals."""
-        rows = service.status(info_hash)
+        0-1, rates, peers, ETA, ratio and seeding time against the goals, tracker health and
+        hit-and-run risk. with_mam=true also asks MAM, per torrent, whether it is satisfied and
+        how much seeding MAM still wants (mam_seed_time_to_go, seconds)."""
+        rows = service.status(info_hash, with_mam=with_mam)
         return ProgressOut(torrents=rows, engine=service.engine_holder() or "not running")
 
     actions = ["pause", "resume", "set_goal"] + (["remove"] if allow_destructive else [])
@@ -240,14 +243,17 @@ def _register_engine_tools(server: MCPServer, service: Service, *, allow_destruc
         ratio: Annotated[float | None, Field(ge=0)] = None,
         hours: Annotated[float | None, Field(ge=0)] = None,
     ) -> ManageOut:
-        """Control a torrent: pause, resume, remove, or set_goal (ratio and/or hours). remove keeps
-        the downloaded files unless delete_data=true (only when the user explicitly asked), and is
-        refused while MAM would count it as a hit-and-run."""
+        """Control a torrent: pause, resume, remove, or set_goal (ratio and/or hours; a MAM
+        torrent's hours cannot go below 72). remove keeps the downloaded files unless
+        delete_data=true (only when the user explicitly asked for deletion), and is refused unless
+        MAM's own per-torrent list shows the torrent satisfied. Pausing an unsatisfied torrent
+        works but warns: MAM's clock stops while it is paused."""
         if action not in actions:
             raise ToolError(f"'{action}' is disabled on this server (started with --no-destructive).")
         if action == "pause":
             st = service.pause(info_hash)
-            return ManageOut(info_hash=st.info_hash, action=action, message="paused", status=st)
+            message = "paused" + ("; warning: " + " ".join(st.warnings) if st.warnings else "")
+            return ManageOut(info_hash=st.info_hash, action=action, message=message, status=st)
         if action == "resume":
             st = service.resume(info_hash)
             return ManageOut(info_hash=st.info_hash, action=action, message="resumed", status=st)

@@ -158,7 +158,7 @@ def status_table(
     from rich.text import Text
 
     wide = width >= STATUS_WIDE
-    show_mam = any(r.mam_satisfied is not None for r in rows)
+    show_mam = any(r.mam_satisfied is not None or r.hnr_risk for r in rows)
     table = _table()
     table.add_column("Hash", no_wrap=True)
     table.add_column("Title", ratio=1, min_width=30 if wide else 14, no_wrap=True, overflow="ellipsis")
@@ -206,7 +206,12 @@ def status_table(
             f"{_hours(r.seeding_seconds)}/{_hours(r.seed_seconds_goal)}{_goal(time_met)}",
         ]
         if show_mam:
-            cells.append({True: "[green]satisfied[/]", False: "[yellow]not yet[/]", None: ""}[r.mam_satisfied])
+            mam = {True: "[green]satisfied[/]", False: "[yellow]not yet[/]", None: ""}[r.mam_satisfied]
+            if r.mam_seed_time_to_go:
+                mam += f"\n{_hours(r.mam_seed_time_to_go)} to go"
+            if r.hnr_risk:
+                mam += ("\n" if mam else "") + "[bold red]H&R risk[/]"
+            cells.append(mam)
         table.add_row(*cells)
     if not notes:
         return table

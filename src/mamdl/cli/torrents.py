@@ -32,7 +32,9 @@ def get_cmd(
     wedge: Annotated[
         str | None, typer.Option("--wedge", help="Freeleech wedge: never, auto or always (default from config).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Override the unsatisfied-limit guard and MAM's 72 h seeding floor.")
+    ] = False,
     library: Annotated[
         bool, typer.Option("--library/--no-library", help="Place the finished book in the library (when configured).")
     ] = True,
@@ -90,11 +92,13 @@ def download_cmd(
     seed_hours: Annotated[
         float | None, typer.Option("--seed-hours", min=0, max=87600, help="Minimum seeding hours (default 72).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Override the unsatisfied-limit guard.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Override the unsatisfied-limit guard and MAM's 72 h seeding floor.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     foreground: Annotated[bool, typer.Option("--foreground", help=FOREGROUND_HELP)] = False,
 ) -> None:
-    """Download a .torrent file you already have.
+    """Download a .torrent file you already have (a MAM one passes the same guards as `mam get`).
 
     Example: mam download ~/Downloads/dune.torrent --to ~/Books
     """
@@ -117,7 +121,8 @@ def download_cmd(
 def status_cmd(
     info_hash: Annotated[str | None, typer.Argument(help="Only this torrent (a unique prefix is enough).")] = None,
     mam_view: Annotated[
-        bool, typer.Option("--mam/--no-mam", help="Ask MAM (cached) whether it agrees each is satisfied.")
+        bool,
+        typer.Option("--mam/--no-mam", help="Ask MAM now, per torrent: satisfied or not, and its seed time to go."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -146,6 +151,8 @@ def status_cmd(
             if r.library is not None:
                 out.print(f"[dim]Library {r.info_hash[:8]}:[/] ", end="")
                 out.print(summary_line(r.library), markup=False)
+            for warning in r.warnings:
+                out.print(f"[bold yellow]{r.info_hash[:8]}:[/] {safe(warning)}")
     else:
         out.print("No torrents yet. `mam get ID --download` adds one.")
     out.print(
@@ -167,7 +174,12 @@ def pause_cmd(
     """
     with make_service() as svc:
         s = svc.pause(info_hash)
-    emit_json(s) if as_json else console().print(f"Paused {safe(s.title or s.name)}.")
+    if as_json:
+        emit_json(s)
+        return
+    console().print(f"Paused {safe(s.title or s.name)}.")
+    for warning in s.warnings:
+        console(stderr=True).print(f"[bold yellow]Warning:[/] {safe(warning)}")
 
 
 @app.command("resume")
@@ -202,14 +214,25 @@ def remove_cmd(
     ],
     delete_data: Annotated[bool, typer.Option("--delete-data", help="Also delete the downloaded files.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Remove even if MAM would count a hit-and-run.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete data without asking.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Remove a torrent; refused while it would become a hit-and-run (MAM's view is checked).
+    """Remove a torrent; refused unless MAM's own per-torrent list shows it satisfied (or it is not
+    a MAM torrent). --delete-data asks first in a terminal; elsewhere it needs --yes.
 
     Example: mam remove 3f2a --delete-data
     """
+    import sys
+
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise UsageError(f"{question} Refusing to delete data without a terminal to ask in; pass --yes.")
+        return typer.confirm(question, default=False)
+
     with make_service() as svc:
-        reason = svc.remove(info_hash, delete_data=delete_data, force=force)
+        reason = svc.remove(info_hash, delete_data=delete_data, force=force, confirm=confirm)
     if as_json:
         emit_json({"removed": info_hash, "data_deleted": delete_data, "reason": reason})
     else:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mamdl.engine.lock import LockHolder, live_holder
 from mamdl.engine.models import MAM_MIN_SEED_SECONDS, EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
-from mamdl.engine.saved import read_status
+from mamdl.engine.saved import read_goal, read_status, read_torrent_file
 from mamdl.engine.savedir import check_save_dir
 from mamdl.engine.seeding import goals_met, torrents_to_stop
 from mamdl.engine.settings import EngineConfig
@@ -38,7 +38,9 @@ __all__ = [
     "load_torrent",
     "map_state",
     "parse_torrent",
+    "read_goal",
     "read_status",
+    "read_torrent_file",
     "redact_announce",
     "torrents_to_stop",
 ]

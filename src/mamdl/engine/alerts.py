@@ -92,6 +92,8 @@ class AlertHandlers:
             self._on_deleted(a, a.error.message())
         elif isinstance(a, lt.tracker_error_alert):
             self._on_tracker_error(a)
+        elif isinstance(a, lt.tracker_reply_alert):
+            self._on_tracker_reply(a)
         elif isinstance(a, lt.listen_failed_alert):
             log.error(
                 "libtorrent cannot listen on %s: %s", a.address if hasattr(a, "address") else "?", a.error.message()
@@ -262,5 +264,19 @@ class AlertHandlers:
             return
         reason = a.failure_reason() if callable(getattr(a, "failure_reason", None)) else ""
         text = reason or a.error.message()
-        t.tracker_error = f"{redact_announce(a.tracker_url())}: {redact(text)}"
+        with self._lock:
+            t.tracker_error = f"{redact_announce(a.tracker_url())}: {redact(text)}"
+            t.tracker_ok, t.tracker_message, t.tracker_at = False, t.tracker_error, time.time()
+            t.tracker_failures += 1
         log.debug("tracker error for %s: %s", t.rec.name, t.tracker_error)
+
+    def _on_tracker_reply(self, a: Any) -> None:
+        """The tracker accepted an announce: from now on seeding time counts again."""
+        h = self._hash_of(a)
+        with self._lock:
+            t = self._torrents.get(h or "")
+            if t is None:
+                return
+            t.tracker_error = None
+            t.tracker_ok, t.tracker_at, t.tracker_failures = True, time.time(), 0
+            t.tracker_message = f"{getattr(a, 'num_peers', 0)} peer(s)"

@@ -270,7 +270,7 @@ class Engine(AlertHandlers):
             except RuntimeError as exc:
                 self._db.mark_removed(tf.info_hash)
                 raise EngineError(f"libtorrent could not add {tf.name!r}: {redact(str(exc))}") from None
-            self._register(rec, handle, private=tf.private)
+            self._register(rec, handle, private=tf.private, has_tracker=bool(tf.announce_urls))
             self._refresh(tf.info_hash)
         log.info(
             "added %s (%s, %d bytes) to %s, tracker %s",
@@ -576,8 +576,11 @@ class Engine(AlertHandlers):
             flags &= ~int(lt.torrent_flags.auto_managed)
         return flags
 
-    def _register(self, rec: TorrentRecord, handle: Any, *, private: bool) -> TorrentEntry:
-        t = TorrentEntry(rec=rec, handle=handle, private=private)
+    def _register(self, rec: TorrentRecord, handle: Any, *, private: bool, has_tracker: bool = False) -> TorrentEntry:
+        t = TorrentEntry(rec=rec, handle=handle, private=private, has_tracker=has_tracker)
+        t.seeding_credit = float(rec.seeding_seconds)
+        t.tracker_ok, t.tracker_message, t.tracker_at = rec.tracker_ok, rec.tracker_message, rec.tracker_at
+        t.tracker_failures = rec.tracker_failures
         self._torrents[rec.info_hash] = t
         self._by_handle[handle] = rec.info_hash
         return t
@@ -622,7 +625,7 @@ class Engine(AlertHandlers):
         # all_time_* are refreshed once a second; the session counters are current.
         downloaded = max(live.all_time_download, t.base_downloaded + live.session_download)
         uploaded = max(live.all_time_upload, t.base_uploaded + live.session_upload)
-        seeding = max(live.seeding_seconds_now(), t.base_seeding)
+        seeding = int(t.seeding_credit)
         ratio = ratio_of(uploaded, downloaded, rec.total_size)
         goal = rec.goal
         r_met, t_met = goal_flags(goal, ratio=ratio, seeding_seconds=seeding)
@@ -650,6 +653,10 @@ class Engine(AlertHandlers):
             error=error,
             hash_failures=rec.hash_failures,
             tracker_error=t.tracker_error,
+            tracker_ok=t.tracker_ok,
+            tracker_message=t.tracker_message,
+            tracker_at=t.tracker_at,
+            tracker_failures=t.tracker_failures,
             goal=goal,
             ratio_goal_met=r_met,
             seed_time_goal_met=t_met,
@@ -700,7 +707,7 @@ class Engine(AlertHandlers):
         atp.flags = self._flags_for(int(atp.flags), private=tf.private, run=run)
         handle = self._session.add_torrent(atp)
         with self._lock:
-            t = self._register(rec, handle, private=tf.private)
+            t = self._register(rec, handle, private=tf.private, has_tracker=bool(tf.announce_urls))
             t.base_uploaded = int(atp.total_uploaded)
             t.base_downloaded = int(atp.total_downloaded)
             t.base_seeding = int(atp.seeding_time)
@@ -756,6 +763,7 @@ class Engine(AlertHandlers):
         next_status = now
         next_store = now + cfg.store_interval
         next_resume = now + cfg.resume_save_interval
+        self._credit_at = now
         while not self._stop.is_set():
             try:
                 ses = self._session
@@ -768,6 +776,7 @@ class Engine(AlertHandlers):
                 for alert in ses.pop_alerts():
                     self._handle_alert(alert)
                 now = time.monotonic()
+                self._credit_seeding(now)
                 if now >= next_resume:
                     if not self._closing:
                         self._save_resume_all(force=False)
@@ -781,6 +790,21 @@ class Engine(AlertHandlers):
             except Exception:  # the loop must survive anything one alert can throw at it
                 log.exception("engine alert loop error")
                 time.sleep(0.2)
+
+    _credit_at: float = 0.0
+
+    def _credit_seeding(self, now: float) -> None:
+        """Advance each torrent's counted seeding time by the time since the last call, for the
+        torrents that seed and whose tracker's last answer was an accepted announce."""
+        dt = max(0.0, now - self._credit_at)
+        self._credit_at = now
+        if dt <= 0:
+            return
+        dt = min(dt, 60.0)  # a suspended machine does not seed
+        with self._lock:
+            for t in self._torrents.values():
+                if t.live.seeding_now and (t.tracker_ok is True or not t.has_tracker):
+                    t.seeding_credit += dt
 
     # ------------------------------------------------------------------ internals: store & events
 

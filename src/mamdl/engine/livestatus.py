@@ -41,6 +41,10 @@ class LiveStatus:
     """When this status was read. libtorrent only re-posts the status of torrents that changed, so
     an idle seed's `seeding_seconds` is extrapolated from here (see `seeding_seconds_now`)."""
 
+    @property
+    def seeding_now(self) -> bool:
+        return not self.paused and self.lt_state in (LT_SEEDING, LT_FINISHED) and self.lt_error is None
+
     def seeding_seconds_now(self) -> int:
         """libtorrent's seeding clock runs while the torrent seeds and is not paused."""
         if not self.paused and self.lt_state in (LT_SEEDING, LT_FINISHED) and self.lt_error is None:
@@ -61,6 +65,15 @@ class TorrentEntry:
     base_seeding: int = 0
     """Totals restored at start-up (libtorrent's status lags them by up to a second)."""
     tracker_error: str | None = None
+    has_tracker: bool = False
+    tracker_ok: bool | None = None
+    tracker_message: str | None = None
+    tracker_at: float | None = None
+    tracker_failures: int = 0
+    seeding_credit: float = 0.0
+    """Seconds of seeding that count: only while the torrent seeds *and* its tracker accepts
+    announces (MAM's clock does not run while it cannot see us). A torrent without a tracker
+    counts all its seeding."""
     removing: threading.Event | None = None
     deleting: bool = False
     delete_error: str | None = None

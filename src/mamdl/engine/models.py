@@ -112,7 +112,15 @@ class TorrentSnapshot(BaseModel):
     hash_failures: int = 0
     """Pieces that failed their hash check (a peer sent bad data); they are fetched again."""
     tracker_error: str | None = None
-    """The last tracker failure, with the announce URL redacted (live only, not stored)."""
+    """The last tracker failure, with the announce URL redacted."""
+    tracker_ok: bool | None = None
+    """The last announce: True accepted, False failed, None nothing answered yet (or no tracker)."""
+    tracker_message: str | None = None
+    tracker_at: float | None = None
+    """When the last announce answer (or failure) came."""
+    tracker_failures: int = 0
+    """Announces failed in a row; seeding time is not counted while the tracker fails (MAM's
+    clock only runs between accepted announces)."""
     goal: SeedGoal = Field(default_factory=SeedGoal)
     ratio_goal_met: bool = False
     seed_time_goal_met: bool = False

@@ -27,7 +27,7 @@ from mamdl.engine.models import SeedGoal, TorrentSnapshot, TorrentState
 from mamdl.engine.seeding import goal_flags, ratio_of
 from mamdl.errors import EngineError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS torrents (
@@ -54,7 +54,11 @@ CREATE TABLE IF NOT EXISTS torrents (
     peers             INTEGER NOT NULL DEFAULT 0,
     seeds             INTEGER NOT NULL DEFAULT 0,
     eta_seconds       INTEGER,
-    updated_at        REAL NOT NULL
+    updated_at        REAL NOT NULL,
+    tracker_ok        INTEGER,
+    tracker_message   TEXT,
+    tracker_at        REAL,
+    tracker_failures  INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS torrent_files (
     info_hash TEXT PRIMARY KEY REFERENCES torrents(info_hash) ON DELETE CASCADE,
@@ -66,6 +70,14 @@ CREATE TABLE IF NOT EXISTS resume_data (
     saved_at  REAL NOT NULL
 );
 """
+
+_ADDED_COLUMNS = {
+    # schema 2: tracker health (the last announce result per torrent)
+    "tracker_ok": "INTEGER",
+    "tracker_message": "TEXT",
+    "tracker_at": "REAL",
+    "tracker_failures": "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 @dataclass
@@ -96,6 +108,12 @@ class TorrentRecord:
     seeds: int = 0
     eta_seconds: int | None = None
     updated_at: float = field(default_factory=time.time)
+    tracker_ok: bool | None = None
+    """The last announce: True accepted, False failed, None none answered yet."""
+    tracker_message: str | None = None
+    tracker_at: float | None = None
+    tracker_failures: int = 0
+    """Announces failed in a row."""
 
     @property
     def goal(self) -> SeedGoal:
@@ -134,6 +152,11 @@ class TorrentRecord:
             added_at=self.added_at,
             finished_at=self.finished_at,
             updated_at=self.updated_at,
+            tracker_ok=self.tracker_ok,
+            tracker_message=self.tracker_message,
+            tracker_error=self.tracker_message if self.tracker_ok is False else None,
+            tracker_at=self.tracker_at,
+            tracker_failures=self.tracker_failures,
         )
 
 
@@ -170,6 +193,10 @@ class Store:
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         db.execute(stmt)
+                have = {r[1] for r in db.execute("PRAGMA table_info(torrents)").fetchall()}
+                for col, decl in _ADDED_COLUMNS.items():
+                    if col not in have:
+                        db.execute(f"ALTER TABLE torrents ADD COLUMN {col} {decl}")
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise EngineError(f"cannot open the state database {self.path}: {exc}") from None
@@ -271,6 +298,13 @@ class Store:
                     (*[_to_sql(v) for v in changes.values()], info_hash),
                 )
 
+    def goal_of(self, info_hash: str) -> SeedGoal | None:
+        """The goal last recorded for a torrent, removed ones included (goals survive a re-add)."""
+        rows = self._query("SELECT ratio_goal, seed_seconds_goal FROM torrents WHERE info_hash = ?", (info_hash,))
+        if not rows:
+            return None
+        return SeedGoal(ratio=float(rows[0]["ratio_goal"]), seed_seconds=int(rows[0]["seed_seconds_goal"]))
+
     def mark_removed(self, info_hash: str) -> None:
         """Keep the row as history, drop the blobs (the resume data is meaningless now)."""
         now = time.time()
@@ -302,6 +336,10 @@ class Store:
                 s.total_size,
                 s.finished_at,
                 s.updated_at,
+                None if s.tracker_ok is None else int(s.tracker_ok),
+                s.tracker_error if s.tracker_ok is False else s.tracker_message,
+                s.tracker_at,
+                s.tracker_failures,
                 s.info_hash,
             )
             for s in snaps
@@ -313,7 +351,8 @@ class Store:
             db.executemany(
                 "UPDATE torrents SET state = ?, error = ?, progress = ?, download_rate = ?, upload_rate = ?,"
                 " peers = ?, seeds = ?, eta_seconds = ?, seeding_seconds = ?, uploaded = ?, downloaded = ?,"
-                " hash_failures = ?, total_size = ?, finished_at = ?, updated_at = ?"
+                " hash_failures = ?, total_size = ?, finished_at = ?, updated_at = ?, tracker_ok = ?,"
+                " tracker_message = ?, tracker_at = ?, tracker_failures = ?"
                 " WHERE info_hash = ? AND state != 'removed'",
                 rows,
             )
@@ -344,4 +383,6 @@ def _record_values(rec: TorrentRecord) -> list[Any]:
 def _row_to_record(row: sqlite3.Row) -> TorrentRecord:
     d = {k: row[k] for k in row.keys() if k in _RECORD_COLUMNS}
     d["state"] = TorrentState(d["state"])
+    if d.get("tracker_ok") is not None:
+        d["tracker_ok"] = bool(d["tracker_ok"])
     return TorrentRecord(**d)

@@ -52,6 +52,8 @@ class TorrentFile:
     private: bool
     announce_urls: tuple[str, ...] = field(repr=False)
     """Every tracker URL, first tier first. Secret: holds the passkey; never log it."""
+    comment: str = ""
+    """The .torrent's comment (MAM's and the sandbox's name the torrent's page, `…/t/<id>`)."""
 
     @property
     def announce_redacted(self) -> tuple[str, ...]:
@@ -166,7 +168,15 @@ def parse_torrent(raw: bytes, *, where: str = "the .torrent") -> TorrentFile:
         files=tuple(files),
         private=private,
         announce_urls=tuple(announce),
+        comment=_comment(top),
     )
+
+
+def _comment(top: dict) -> str:
+    raw = top.get(b"comment")
+    if not isinstance(raw, bytes):
+        return ""
+    return raw.decode("utf-8", "replace")[:500]
 
 
 def _text(d: dict, key: bytes, where: str, what: str) -> str:

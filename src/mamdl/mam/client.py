@@ -38,6 +38,7 @@ from mamdl.errors import (
 from mamdl.mam.models import SearchPage, SearchRequest, SearchResult, SeedboxAnswer, UserInfo
 from mamdl.mam.pacing import RequestGate
 from mamdl.mam.session import SessionStore
+from mamdl.mam.snatchlist import BUCKETS, SNATCH_LIST_PATH, UserTorrent, parse_rows
 from mamdl.mam.wedges import WedgeLedger
 from mamdl.redact import redact
 
@@ -150,6 +151,31 @@ class MamClient:
                 raise MamError(f"MAM refused the user details: {redact(str(message))}")
             raise MalformedResponse("MAM's user details had no username.")
         return UserInfo.from_api(data)
+
+    def user_torrents(self, uid: int, bucket: str, *, max_pages: int = 50) -> list[UserTorrent]:
+        """One of the user's per-torrent snatch lists (`unsat`, `sSat`, ...), every page.
+
+        Pages by `iteration` until a page is empty or repeats the previous one (mam-api.md). An
+        answer without `rows` is an error, never an empty list: callers decide hit-and-runs on it."""
+        if bucket not in BUCKETS:
+            raise ValueError(f"unknown snatch list {bucket!r}; one of {', '.join(BUCKETS)}")
+        out: list[UserTorrent] = []
+        previous: list[int] | None = None
+        for iteration in range(max_pages):
+            params = {"uid": str(uid), "type": bucket, "iteration": str(iteration), "cacheTime": str(int(time.time()))}
+            data = self._json("GET", SNATCH_LIST_PATH, params=params)
+            if not isinstance(data.get("rows"), list):
+                message = data.get("error") or data.get("message")
+                raise MalformedResponse(
+                    f"MAM's {bucket!r} snatch list had no rows" + (f": {redact(str(message))}" if message else "") + "."
+                )
+            rows = parse_rows(data, bucket)
+            ids = [r.id for r in rows]
+            if not rows or ids == previous:
+                return out
+            out.extend(rows)
+            previous = ids
+        raise MalformedResponse(f"MAM's {bucket!r} snatch list did not end within {max_pages} pages.")
 
     def check_cookie(self) -> dict[str, Any]:
         """MAM's cheap session check; raises SessionExpired when the cookie is not accepted."""

@@ -16,7 +16,8 @@ request(s). Kinds:
 
 `path` limits a fault to one endpoint (exact path, or a prefix ending in `/`); without it, a fault
 hits the next request to any MAM endpoint (never the tracker or `/_sandbox/`). `count: -1` keeps
-the fault until it is cleared.
+the fault until it is cleared. A fault with `path: "/announce"` hits the tracker (a dead or
+erroring tracker: `status` 503 or `disconnect`).
 """
 
 from __future__ import annotations
@@ -115,16 +116,20 @@ class FaultBook:
         with self._lock:
             self._faults.append(fault)
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, *, exact: bool = False) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.matches(path):
+                if (not exact or fault.path is not None) and fault.matches(path):
                     if fault.count > 0:
                         fault.count -= 1
                         if fault.count == 0:
                             self._faults.remove(fault)
                     return fault
         return None
+
+    def take_exact(self, path: str) -> Fault | None:
+        """Only a fault aimed at `path` itself (the tracker: a site-wide fault never hits it)."""
+        return self.take(path, exact=True)
 
     def pending(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -62,6 +62,7 @@ CHECK_COOKIE_PATH = "/json/checkCookie.php"
 DOWNLOAD_PATH = "/tor/download.php"
 SEEDBOX_PATH = "/json/dynamicSeedbox.php"
 BONUS_PATH = "/json/bonusBuy.php"
+SNATCH_LIST_PATH = "/json/loadUserDetailsTorrents.php"
 BONUS_HISTORY_PATH = "/json/userBonusHistory.php"
 THUMBNAIL_PATH = "/tor/thumbnail"
 """The sandbox's cover images (`/tor/thumbnail/<id>.png`); rows name them in `thumbnail` when asked."""
@@ -74,6 +75,7 @@ MAM_PATHS = (
     BONUS_PATH,
     BONUS_HISTORY_PATH,
     THUMBNAIL_PATH,
+    SNATCH_LIST_PATH,
 )
 
 NOT_SIGNED_IN = (
@@ -260,6 +262,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ tracker
 
     def _announce(self) -> None:
+        fault = self.sb.faults.take_exact(self._path)
+        if fault is not None:
+            if fault.kind == "slow":
+                time.sleep(fault.delay)
+            elif self._apply_fault(fault):
+                return
         params = parse_announce_query(self._query)
         passkey = None
         if self._path.startswith("/tracker.php/"):
@@ -325,6 +333,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._json(self.sb.bonus.history_json())
         elif endpoint == THUMBNAIL_PATH:
             self._thumbnail()
+        elif endpoint == SNATCH_LIST_PATH:
+            self._snatch_list()
 
     def _apply_fault(self, fault: Any) -> bool:
         """Answer with `fault`; True when the request is done."""
@@ -430,6 +440,20 @@ class SandboxHandler(BaseHTTPRequestHandler):
             summary_style=sb.summary_style,
         )
         self._json(data, pretty="pretty" in params)
+
+    def _snatch_list(self) -> None:
+        from mamdl.sandbox.snatchlist import page
+
+        params = self._params()
+        uid = (params.get("uid") or [""])[0]
+        if uid != str(self.sb.state.user.uid):
+            self._json({"rows": [], "success": False, "error": "You may only view your own snatches"})
+            return
+        try:
+            iteration = int((params.get("iteration") or ["0"])[0] or 0)
+        except ValueError:
+            iteration = 0
+        self._json(page(self.sb, (params.get("type") or [""])[0], max(iteration, 0)))
 
     def _download(self) -> None:
         params = self._params()

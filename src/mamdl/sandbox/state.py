@@ -291,27 +291,33 @@ class AccountState:
 
     # ------------------------------------------------------------------ views
 
+    def classify(self, s: Snatch, now: float) -> tuple[str, bool]:
+        """(the snatch's bucket, whether it also counts in `unsat`): the one rule the summary and
+        the per-torrent lists share, so they can never disagree."""
+        t = self.timing
+        satisfied = s.seeded_until(now, t.inactive_seconds) >= t.satisfy_seconds
+        hnr = not satisfied and now - s.started >= t.hnr_seconds
+        if s.is_active(now, t.inactive_seconds):
+            if s.left != 0:
+                bucket = "leeching"
+            else:
+                bucket = "sSat" if satisfied else "seedHnr" if hnr else "seedUnsat"
+        else:
+            bucket = "inactSat" if satisfied else "inactHnr" if hnr else "inactUnsat"
+        return bucket, not satisfied and not hnr
+
     def snatch_buckets(self, account: Account, sizes: dict[int, int], now: float) -> dict[str, dict[str, Any]]:
         """MAM's snatch_summary buckets for `account`, computed from its snatches at `now`."""
-        t = self.timing
         counts = {k: 0 for k in _BUCKET_NAMES}
         totals = {k: 0 for k in _BUCKET_NAMES}
         with self.lock:
             snatches = [s for s in self.snatches.values() if s.uid == account.uid]
             for s in snatches:
-                satisfied = s.seeded_until(now, t.inactive_seconds) >= t.satisfy_seconds
-                hnr = not satisfied and now - s.started >= t.hnr_seconds
-                if s.is_active(now, t.inactive_seconds):
-                    if s.left != 0:
-                        bucket = "leeching"
-                    else:
-                        bucket = "sSat" if satisfied else "seedHnr" if hnr else "seedUnsat"
-                else:
-                    bucket = "inactSat" if satisfied else "inactHnr" if hnr else "inactUnsat"
+                bucket, unsatisfied = self.classify(s, now)
                 size = sizes.get(s.tid, 0)
                 counts[bucket] += 1
                 totals[bucket] += size
-                if not satisfied and not hnr:
+                if unsatisfied:
                     counts["unsat"] += 1
                     totals["unsat"] += size
         out: dict[str, dict[str, Any]] = {}

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mamdl.errors import EngineBusy, EngineError, GuardRefused, UsageError
-from mamdl.service.base import ServiceBase
-from mamdl.service.guards import LocalSeed, removal_decision, unsatisfied_room, wedge_decision
+from mamdl.service.guards import unsatisfied_room, wedge_decision
 from mamdl.service.models import FetchResult, GetPreview, GetResult, TorrentStatus
+from mamdl.service.safety import SafetyMixin
 
 if TYPE_CHECKING:
     from mamdl.config import Settings
@@ -43,9 +44,9 @@ def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(enable_utp=settings.enable_utp, enable_upnp=mapping, enable_natpmp=mapping, **common)
 
 
-class DownloadsMixin(ServiceBase):
+class DownloadsMixin(SafetyMixin):
     """The engine half of `Service`; builds on `ServiceBase`'s `settings`, `client`, `user_info`,
-    `lookup` and `fetch`."""
+    `lookup` and `fetch` (through `SafetyMixin`, where every account-safety decision is made)."""
 
     _engine: TorrentBackend | None = None
     _owns_engine: bool = False
@@ -158,44 +159,49 @@ class DownloadsMixin(ServiceBase):
     ) -> GetResult:
         """Fetch the .torrent and (optionally) start downloading it; returns at once.
 
-        Before a download: the unsatisfied guard (refuses with the numbers unless `force`) and the
-        wedge decision (`wedge` = never/auto/always, default from config)."""
+        A download goes through the admission point (`SafetyMixin.admit`: fresh MAM numbers, every
+        earlier admission counted, refused with the numbers unless `force`); the wedge decision
+        (`wedge` = never/auto/always, default from config) is made in the same critical section,
+        and the client records a wedge in its ledger before sending `&fl`."""
         result = self.lookup_row(torrent_id)  # None: MAM's search missed it; fetch by tid regardless
         notes: list[str] = []
         mode = wedge or self.settings.wedge
-        user = None
+        goal = goal or self.default_goal()
         if download:
-            user = self._fresh_user_for_guard()
-            decision = unsatisfied_room(
-                user.snatch_summary,
-                pending=self._started_since(self._user_fetched_at),
-                reserve=self.settings.unsat_reserve,
-                already_snatched=bool(result and result.my_snatched),
+            self.check_goal(goal, is_mam=True, force=force)
+        with self.admission():
+            user = None
+            if download:
+                adm = self.admit(
+                    key=f"tid:{torrent_id}",
+                    tid=torrent_id,
+                    already_snatched=bool(result and result.my_snatched),
+                    force=force,
+                )
+                notes.append(adm.reason)
+                user = adm.user
+            elif mode != "never":
+                user = self.user_info()[0]  # the wedge decision needs the wedge count and VIP status
+            wd = wedge_decision(
+                mode,
+                result,
+                user,
+                min_bytes=self.settings.wedge_min_bytes,
+                already_wedged=self._wedged(torrent_id),
             )
-            if not decision.allowed:
-                if not force:
-                    raise GuardRefused(decision.reason)
-                notes.append("Unsatisfied guard overridden (--force): " + decision.reason)
-            else:
-                notes.append(decision.reason)
-        elif mode != "never":
-            user = self.user_info()[0]  # the wedge decision needs the wedge count and VIP status
-        wd = wedge_decision(
-            mode,
-            result,
-            user,
-            min_bytes=self.settings.wedge_min_bytes,
-            already_wedged=self._wedged(torrent_id),
-        )
-        # The client records a wedge in its ledger before sending `&fl`, so a lost answer or a
-        # second `mam get` can never spend another on this torrent.
-        fetched: FetchResult = self.fetch(torrent_id, result=result, wedge=wd.allowed, wedge_reason=wd.reason)
+            # Inside the critical section: a parallel `mam get` waits, then finds the wedge in the
+            # client's ledger (written before `&fl` is sent) and never spends a second one.
+            fetched: FetchResult = self.fetch(torrent_id, result=result, wedge=wd.allowed, wedge_reason=wd.reason)
         info_hash = None
         if download:
             save = (dest or self.settings.effective_download_dir).expanduser()
             engine = self.engine()
             info_hash = engine.add(
-                Path(fetched.path), save, mam_id=torrent_id, title=fetched.title, goal=goal or self.default_goal()
+                Path(fetched.path),
+                save,
+                mam_id=torrent_id,
+                title=fetched.title,
+                goal=self.goal_for(fetched.info_hash, goal),
             )
             self._download_added(info_hash, result)
         return GetResult(
@@ -214,7 +220,7 @@ class DownloadsMixin(ServiceBase):
         user = self._fresh_user_for_guard()
         room = unsatisfied_room(
             user.snatch_summary,
-            pending=self._started_since(self._user_fetched_at),
+            pending=0,
             reserve=self.settings.unsat_reserve,
             already_snatched=result.my_snatched,
         )
@@ -238,41 +244,52 @@ class DownloadsMixin(ServiceBase):
     def add_torrent_file(
         self, path: Path, *, dest: Path | None = None, goal: SeedGoal | None = None, force: bool = False
     ) -> str:
-        """`mam download FILE.torrent`: a .torrent from disk (validated before libtorrent sees it)."""
+        """`mam download FILE.torrent`: a .torrent from disk (validated before libtorrent sees it).
+
+        A MAM torrent (by its tracker's host) goes through the same admission point as `get`, gets
+        its MAM id from the .torrent (or later from MAM's snatch lists), and MAM's 72 h floor."""
         from mamdl.engine import load_torrent
 
         tf = load_torrent(path)
-        if tf.private and not force:
-            user = self._fresh_user_for_guard()
-            d = unsatisfied_room(
-                user.snatch_summary,
-                pending=self._started_since(self._user_fetched_at),
-                reserve=self.settings.unsat_reserve,
-            )
-            if not d.allowed:
-                raise GuardRefused(d.reason)
+        goal = goal or self.default_goal()
+        is_mam = self.is_mam_torrent_file(tf)
+        mam_id = self.mam_id_for_file(tf)
+        self.check_goal(goal, is_mam=is_mam, force=force)
+        if is_mam:
+            with self.admission():
+                self.admit(
+                    key=f"tid:{mam_id}" if mam_id else f"hash:{tf.info_hash}",
+                    tid=mam_id,
+                    already_snatched=False,
+                    force=force,
+                )
         save = (dest or self.settings.effective_download_dir).expanduser()
-        return self.engine().add(tf.raw, save, title=tf.name, goal=goal or self.default_goal())
+        return self.engine().add(tf.raw, save, mam_id=mam_id, title=tf.name, goal=self.goal_for(tf.info_hash, goal))
 
     # ------------------------------------------------------------------ status and control
 
     def status(self, info_hash: str | None = None, *, with_mam: bool = False) -> list[TorrentStatus]:
         """Every torrent's latest snapshot (live from the engine when one runs, else as saved).
 
-        `with_mam` adds MAM's view (`mam_satisfied`) from the user's snatch summary (one request at
-        most, cached for a few minutes)."""
+        `with_mam` adds MAM's per-torrent view (satisfied or not, MAM's seed time to go) from the
+        decision point, read fresh. Tracker trouble on an unsatisfied MAM torrent is flagged
+        (`hnr_risk`) either way."""
         rows = [TorrentStatus.from_snapshot(s) for s in self._snapshots()]
         h = self.resolve_hash(info_hash, [r.info_hash for r in rows]) if info_hash else None
         wanted = [r for r in rows if h is None or r.info_hash == h]
         self._decorate_status(wanted)
-        if with_mam and any(r.mam_id is not None for r in wanted):
-            # MAM's view of one torrent depends on every local torrent, so judge against all rows.
-            summary = self._fresh_user_for_guard().snatch_summary
-            seeds = _local_seeds(rows)
+        if with_mam and wanted:
+            decisions = self.may_stop_many([r.info_hash for r in wanted])
             for row in wanted:
-                if row.mam_id is not None:
-                    target = next(t for t in seeds if t.info_hash == row.info_hash)
-                    row.mam_satisfied = removal_decision(target, seeds, summary).allowed
+                d = decisions[row.info_hash]
+                row.mam_satisfied = d.allowed
+                row.mam_reason = d.reason
+                if d.mam_id is not None and row.mam_id is None:
+                    row.mam_id = d.mam_id
+                if d.mam_row is not None:
+                    row.mam_seedtime = d.mam_row.seedtime
+                    row.mam_seed_time_to_go = d.mam_row.seed_time_to_go
+        self._mark_risks(wanted)
         return wanted
 
     def _snapshots(self) -> list[TorrentSnapshot]:
@@ -298,8 +315,21 @@ class DownloadsMixin(ServiceBase):
         return matches[0]
 
     def pause(self, info_hash: str) -> TorrentStatus:
-        snap = self.engine().pause(self.resolve_hash(info_hash))
-        return TorrentStatus.from_snapshot(snap)
+        """Pause (never refused: the data stays). Pausing an unsatisfied MAM torrent stops MAM's
+        clock too, so the result carries a warning saying so."""
+        h = self.resolve_hash(info_hash)
+        snap = self.engine().pause(h)
+        status = TorrentStatus.from_snapshot(snap)
+        d = self.may_stop(h)
+        if not d.allowed:
+            status.warnings.append(
+                "Paused, but this torrent is not satisfied on MAM: while it is paused MAM's seeding clock stops, and "
+                "after 30 days unsatisfied it becomes a hit-and-run. " + d.reason
+            )
+        if d.mam_row is not None:
+            status.mam_seedtime, status.mam_seed_time_to_go = d.mam_row.seedtime, d.mam_row.seed_time_to_go
+        status.mam_satisfied, status.mam_reason = d.allowed, d.reason
+        return status
 
     def resume(self, info_hash: str, *, force: bool = False) -> TorrentStatus:
         h = self.resolve_hash(info_hash)
@@ -310,14 +340,20 @@ class DownloadsMixin(ServiceBase):
             and current[0].progress < 1
             and not force
         ):
-            user = self._fresh_user_for_guard()
-            d = unsatisfied_room(user.snatch_summary, pending=0, reserve=0, already_snatched=True)
-            if not d.allowed:
-                raise GuardRefused(d.reason)
+            # Restarting a snatch MAM already counts adds nothing; only an account already over its
+            # limit is stopped here (an unreadable summary is not a reason to leave it half done).
+            summary = self._fresh_user_for_guard().snatch_summary
+            if summary is not None and summary.unsat_limit > 0:
+                d = unsatisfied_room(summary, pending=0, reserve=0, already_snatched=True)
+                if not d.allowed:
+                    raise GuardRefused(d.reason)
         snap = self.engine().resume(h)
         return TorrentStatus.from_snapshot(snap)
 
-    def set_goal(self, info_hash: str, *, ratio: float | None = None, hours: float | None = None) -> TorrentStatus:
+    def set_goal(
+        self, info_hash: str, *, ratio: float | None = None, hours: float | None = None, force: bool = False
+    ) -> TorrentStatus:
+        """Change a torrent's goals; a MAM torrent's time goal stays at 72 h or more unless forced."""
         if (ratio is not None and ratio < 0) or (hours is not None and hours < 0):
             raise UsageError("A seeding goal can't be negative (ratio and hours are 0 or more).")
         h = self.resolve_hash(info_hash)
@@ -328,66 +364,76 @@ class DownloadsMixin(ServiceBase):
             ratio=cur.ratio_goal if ratio is None else ratio,
             seed_seconds=cur.seed_seconds_goal if hours is None else int(hours * 3600),
         )
+        if hours is not None:
+            self.check_goal(goal, is_mam=self.is_mam_torrent(cur), force=force)
         snap = self.engine().set_goal(h, goal)
         return TorrentStatus.from_snapshot(snap)
 
-    def stop_check(self, info_hash: str, *, refresh: bool = True) -> tuple[bool, str]:
-        """May this torrent stop seeding without becoming a hit-and-run? Asks MAM's counts (fresh
-        for an explicit removal; at most `snatch_refresh_seconds` old for the seeding loop)."""
-        statuses = self.status()
-        h = self.resolve_hash(info_hash, [s.info_hash for s in statuses])
-        locals_ = _local_seeds(statuses)
-        target = next((t for t in locals_ if t.info_hash == h), None)
-        if target is None:
-            return True, "not a MAM torrent; no hit-and-run rule applies."
-        summary = (self.user_info(refresh=True)[0] if refresh else self._fresh_user_for_guard()).snatch_summary
-        d = removal_decision(target, locals_, summary)
+    def stop_check(self, info_hash: str) -> tuple[bool, str]:
+        """May this torrent stop seeding without becoming a hit-and-run? (the decision point)"""
+        d = self.may_stop(self.resolve_hash(info_hash))
         return d.allowed, d.reason
 
-    def remove(self, info_hash: str, *, delete_data: bool = False, force: bool = False) -> str:
+    def remove(
+        self,
+        info_hash: str,
+        *,
+        delete_data: bool = False,
+        force: bool = False,
+        confirm: Callable[[str], bool] | None = None,
+    ) -> str:
+        """Remove a torrent once the decision point allows it (or `force`). With `delete_data`,
+        `confirm(question)` must say yes first (fronts prompt the person); without a `confirm`
+        the caller has already asked. Nothing is deleted before both."""
         h = self.resolve_hash(info_hash)
-        allowed, reason = self.stop_check(h)
-        if not allowed and not force:
-            raise GuardRefused(reason)
+        d = self.may_stop(h)
+        if not d.allowed and not force:
+            raise GuardRefused(d.reason + " Use --force to override.")
+        if delete_data and confirm is not None:
+            name = next((r.title or r.name for r in self.status() if r.info_hash == h), h)
+            if not confirm(f"Delete the downloaded files of {name!r}?"):
+                raise GuardRefused("Not confirmed: nothing was removed or deleted.")
         self.engine().remove(h, delete_data=delete_data)
-        return reason if allowed else "forced: " + reason
+        return d.reason if d.allowed else "forced: " + d.reason
 
     # ------------------------------------------------------------------ seeding policy
 
     def stop_satisfied(self) -> list[tuple[str, str]]:
-        """Stop (FINISHED: paused, data kept) every torrent whose local goals are met *and* that MAM
-        agrees is satisfied. Returns (info_hash, what was decided) for each candidate."""
+        """Stop (FINISHED: paused, data kept) every torrent whose local goals are met *and* that the
+        decision point allows (MAM's per-torrent list, read fresh). A torrent refused is asked
+        about again after `snatch_refresh_seconds`. Returns (info_hash, what was decided)."""
         from mamdl.engine import torrents_to_stop
 
         engine = self.engine()
         if not self._owns_engine:
             return []  # the owner (the service's supervisor) applies the policy
+        now = time.monotonic()
+        refused_at: dict[str, float] = self.__dict__.setdefault("_refused_at", {})
+        candidates = [
+            h
+            for h in torrents_to_stop(engine.snapshots())
+            if now - refused_at.get(h, -1e9) >= self.settings.snatch_refresh_seconds
+        ]
+        if not candidates:
+            return []
         decisions = []
-        candidates = torrents_to_stop(engine.snapshots())
-        for h in candidates:
-            allowed, reason = self.stop_check(h, refresh=False)
-            if allowed:
+        for h, d in self.may_stop_many(candidates).items():
+            if d.allowed:
                 engine.finish(h)
-            decisions.append((h, ("stopped: " if allowed else "kept seeding: ") + reason))
+                refused_at.pop(h, None)
+            else:
+                refused_at[h] = now
+            decisions.append((h, ("stopped: " if d.allowed else "kept seeding: ") + d.reason))
         return decisions
 
     # ------------------------------------------------------------------ helpers
 
-    _user_fetched_at: float = 0.0
-
     def _fresh_user_for_guard(self):
+        """The user, with MAM's counts at most `snatch_refresh_seconds` old."""
         user, cached, age = self.user_info(refresh=False)
-        if not cached or age > self.settings.snatch_refresh_seconds:
-            if cached:
-                user, _, _ = self.user_info(refresh=True)
-            self._user_fetched_at = time.time()
-        else:
-            self._user_fetched_at = time.time() - age
+        if cached and age > self.settings.snatch_refresh_seconds:
+            user, _, _ = self.user_info(refresh=True)
         return user
-
-    def _started_since(self, since: float) -> int:
-        """Local MAM downloads added after MAM's numbers were read (MAM doesn't count them yet)."""
-        return sum(1 for s in self.status() if (s.mam_id is not None) and (s.added_at or 0) > since)
 
     def _wedged(self, torrent_id: int) -> bool:
         """A wedge spent (or possibly spent) on this torrent: the client's ledger, or the cache
@@ -396,11 +442,3 @@ class DownloadsMixin(ServiceBase):
             return True
         return self.cache.get(f"wedge:{self.settings.base_url}:{torrent_id}", ttl=10 * 365 * 86400) is not None
 
-
-def _local_seeds(rows: list[TorrentStatus]) -> list[LocalSeed]:
-    """The MAM torrents held here, as the hit-and-run check sees them."""
-    return [
-        LocalSeed(r.info_hash, r.title or r.name, r.seeding_seconds, r.progress >= 1.0, r.seed_seconds_goal)
-        for r in rows
-        if r.mam_id is not None
-    ]

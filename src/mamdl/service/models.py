@@ -231,7 +231,21 @@ class TorrentStatus(BaseModel):
     added_at: float | None = None
     finished_at: float | None = None
     mam_satisfied: bool | None = None
-    """MAM's view when known: True if MAM's counts agree this one is satisfied."""
+    """MAM's view when asked (`status --mam`): True only when MAM's per-torrent list shows it
+    satisfied, or it is not a MAM torrent (the decision point's answer)."""
+    mam_reason: str | None = None
+    """The decision point's reason, as a sentence."""
+    mam_seedtime: int | None = None
+    """Seconds of seeding MAM has counted for this torrent (its own clock)."""
+    mam_seed_time_to_go: int | None = None
+    """MAM's "seed time to go" in seconds, when MAM still wants seeding."""
+    tracker_ok: bool | None = None
+    """The last announce: True accepted, False failed, None nothing answered yet."""
+    tracker_failures: int = 0
+    """Announces failed in a row; seeding time does not count meanwhile."""
+    hnr_risk: bool = False
+    """An unsatisfied MAM torrent whose tracker keeps failing: MAM's clock is not running."""
+    warnings: list[str] = Field(default_factory=list)
     library: LibraryStatus | None = None
     """Where the finished book was placed in the library, and how (None: not placed)."""
 
@@ -263,4 +277,6 @@ class TorrentStatus(BaseModel):
             save_path=s.save_path,
             added_at=s.added_at,
             finished_at=s.finished_at,
+            tracker_ok=s.tracker_ok,
+            tracker_failures=s.tracker_failures,
         )
