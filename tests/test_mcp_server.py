@@ -86,7 +86,6 @@ def test_full_flow_over_stdio(swarm, isolated_home):
                         "download_content": True,
                         "seed_after": True,
                         "seed_ratio": 1.0,
-                        "seed_hours": 0.002,
                     },
                 )
             )

@@ -24,7 +24,18 @@ def test_get_download_seed_to_ratio_one(swarm, mam, tmp_path):
     tid = _tid(mam, "the hobbit")
     dest = tmp_path / "books"
     p = mam(
-        "get", str(tid), "--download", "--seed", "--ratio", "1", "--seed-hours", "0.002", "--to", str(dest), timeout=120
+        "get",
+        str(tid),
+        "--download",
+        "--seed",
+        "--ratio",
+        "1",
+        "--seed-hours",
+        "0.002",
+        "--force",
+        "--to",
+        str(dest),
+        timeout=120,
     )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "Complete and verified" in p.stdout and "Every seeding goal is met" in p.stdout
@@ -80,7 +91,7 @@ def test_pause_resume_remove_refused_then_forced(swarm, mam, tmp_path):
     assert mam("resume", h[:8]).returncode == 0
     refused = mam("remove", h[:8])
     assert refused.returncode == 3 and "hit-and-run" in refused.stderr
-    assert mam("remove", h[:8], "--force", "--delete-data").returncode == 0
+    assert mam("remove", h[:8], "--force", "--delete-data", "--yes").returncode == 0
     assert json.loads(mam("status", "--json").stdout) == []
     assert not any((tmp_path / "d").rglob("*.epub"))
 

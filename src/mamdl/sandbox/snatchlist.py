@@ -8,6 +8,7 @@ with `PAGE_SIZE` rows, except `unsat`, which comes back whole in one page (then 
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,8 @@ BUCKETS = (
 
 
 def format_stg(seconds: float) -> str:
-    s = max(int(seconds), 0)
+    """Seconds to go, rounded up (never "00:00:00" while some seeding is still owed)."""
+    s = max(math.ceil(seconds), 0)
     days, rest = divmod(s, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
