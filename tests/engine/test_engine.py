@@ -250,11 +250,39 @@ def test_not_running(make_engine, payload: Payload, tmp_path: Path) -> None:
         eng.add(payload.torrent, tmp_path / "dl")
 
 
-def test_seeding_accounting_and_policy(make_engine, payload: Payload, tmp_path: Path) -> None:
-    """Seed to a leecher: upload and ratio counted; the seed clock runs even when idle, persists,
-    and the policy stops the torrent (FINISHED, kept) once both goals are met."""
+def _trackerless(torrent: bytes) -> bytes:
+    import fastbencode
+
+    meta = fastbencode.bdecode(torrent)
+    meta.pop(b"announce", None)
+    meta.pop(b"announce-list", None)
+    return fastbencode.bencode(meta)
+
+
+def test_seeding_time_counts_only_while_the_tracker_accepts(make_engine, payload: Payload) -> None:
+    """A seed whose tracker is dead (the payload's announce URL points at the discard port) earns
+    no seeding time: MAM's clock does not run when it cannot see us. The failure is in the state
+    (tracker_ok False, failures counted, message redacted) for other processes. Sabotage caught:
+    crediting libtorrent's own seeding clock (it runs regardless of the tracker)."""
     eng = make_engine()
-    h = eng.add(payload.torrent, payload.root, goal=SeedGoal(ratio=1.0, seed_seconds=3))
+    h = eng.add(payload.torrent, payload.root, goal=SeedGoal(ratio=0, seed_seconds=2))
+    eng.wait(h, lambda s: s.state == TorrentState.SEEDING and s.tracker_ok is False, timeout=20)
+    time.sleep(3)
+    snap = eng.snapshot(h)
+    assert snap.seeding_seconds == 0 and not snap.seed_time_goal_met and snap.tracker_failures >= 1
+    assert "0123456789abcdef" not in (snap.tracker_error or "")
+    stored = read_status(eng.state_dir)  # the store carries it too (written every second)
+    time.sleep(1.5)
+    stored = read_status(eng.state_dir)
+    assert stored[0].tracker_ok is False and stored[0].tracker_failures >= 1
+
+
+def test_seeding_accounting_and_policy(make_engine, payload: Payload, tmp_path: Path) -> None:
+    """Seed to a leecher: upload and ratio counted; the seed clock of a torrent without a tracker
+    runs even when idle, persists, and the policy stops the torrent (FINISHED, kept) once both
+    goals are met."""
+    eng = make_engine()
+    h = eng.add(_trackerless(payload.torrent), payload.root, goal=SeedGoal(ratio=1.0, seed_seconds=3))
     eng.wait(h, lambda s: s.state == TorrentState.SEEDING, timeout=10)  # the data was already there
     leecher = Leecher(payload, tmp_path / "leech", eng.listen_port)
     try:

@@ -97,6 +97,8 @@ class EngineConfig(BaseModel):
     connections_limit: int = Field(200, ge=2)
     min_announce_interval: int = Field(300, ge=1)
     """libtorrent's floor under the tracker's interval; the sandbox's short intervals need it low."""
+    tracker_backoff: int = Field(250, ge=0)
+    """How fast libtorrent backs off retrying a failing tracker (percent); 0 retries every ~5 s."""
     download_rate_limit: int = Field(0, ge=0)
     upload_rate_limit: int = Field(0, ge=0)
     max_active_downloads: int = Field(3, ge=-1)
@@ -134,6 +136,7 @@ class EngineConfig(BaseModel):
             "enable_utp": False,
             "allow_multiple_connections_per_ip": True,
             "min_announce_interval": 1,
+            "tracker_backoff": 0,
         }
         base.update(overrides)
         return cls(**base)
@@ -159,6 +162,7 @@ def session_settings(config: EngineConfig) -> dict[str, Any]:
         "peer_fingerprint": config.peer_fingerprint,
         "connections_limit": config.connections_limit,
         "min_announce_interval": config.min_announce_interval,
+        "tracker_backoff": config.tracker_backoff,
         "hashing_threads": config.hashing_threads,
         "download_rate_limit": config.download_rate_limit,
         "upload_rate_limit": config.upload_rate_limit,
