@@ -327,6 +327,10 @@ class SafetyMixin(ServiceBase):
     def admit(self, *, key: str, tid: int | None, already_snatched: bool, force: bool) -> Admission:
         """Call inside `admission()`: may one more download start? Records it when admitted."""
         now = time.time()
+        # MAM's unsatisfied list first, then its summary: an admission that starts announcing
+        # between the two reads is then counted twice (safe), never zero times.
+        lists = self._read_lists(("unsat",))
+        unsat_ids: set[int] | None = set(lists.rows["unsat"]) if lists.error is None else None
         try:
             user = self.user_info(refresh=True)[0]
         except MamdlError as exc:
@@ -337,10 +341,6 @@ class SafetyMixin(ServiceBase):
                 ) from None
             return Admission(True, f"Unsatisfied guard overridden (--force): MAM unreadable ({exc}).", forced=True)
         summary = user.snatch_summary
-        unsat_ids: set[int] | None = None
-        lists = self._read_lists(("unsat",)) if summary is not None else None
-        if lists is not None and lists.error is None:
-            unsat_ids = set(lists.rows["unsat"])
         ledger = [e for e in self._ledger() if now - float(e.get("at", 0)) < LEDGER_TTL_SECONDS]
         if unsat_ids is not None:
             # MAM counts these now: they are in its summary, so they stop being pending.
