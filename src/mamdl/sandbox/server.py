@@ -453,7 +453,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             iteration = int((params.get("iteration") or ["0"])[0] or 0)
         except ValueError:
             iteration = 0
-        self._json(page(self.sb, (params.get("type") or [""])[0], max(iteration, 0)))
+        sb = self.sb
+        passkey = sb.state.user.passkey
+        bucket = (params.get("type") or [""])[0]
+        self._json(page(sb.state, sb.catalogue, sb.sizes, bucket, max(iteration, 0), lambda tid: dl_hash(passkey, tid)))
 
     def _download(self) -> None:
         params = self._params()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-if TYPE_CHECKING:
-    from mamdl.sandbox.app import Sandbox
+from mamdl.sandbox.catalogue import Catalogue
+from mamdl.sandbox.state import AccountState
 
 PAGE_SIZE = 25
 BUCKETS = (
@@ -39,10 +40,16 @@ def format_stg(seconds: float) -> str:
     return (f"{days}d " if days else "") + f"{hours:02d}:{minutes:02d}:{secs:02d}"
 
 
-def rows_for(sb: Sandbox, bucket: str, now: float | None = None) -> list[dict[str, Any]]:
+def rows_for(
+    state: AccountState,
+    catalogue: Catalogue,
+    sizes: dict[int, int],
+    bucket: str,
+    dl_for: Callable[[int], str],
+    now: float | None = None,
+) -> list[dict[str, Any]]:
     """Every row of `bucket` for the sandbox user, oldest snatch first."""
     now = time.time() if now is None else now
-    state = sb.state
     account = state.user
     timing = state.timing
     out = []
@@ -52,9 +59,9 @@ def rows_for(sb: Sandbox, bucket: str, now: float | None = None) -> list[dict[st
             where, unsatisfied = state.classify(s, now)
             if not (where == bucket or (bucket == "unsat" and unsatisfied)):
                 continue
-            entry = sb.catalogue.get(s.tid)
+            entry = catalogue.get(s.tid)
             seeded = s.seeded_until(now, timing.inactive_seconds)
-            size = sb.sizes.get(s.tid, 0)
+            size = sizes.get(s.tid, 0)
             row: dict[str, Any] = {
                 "id": str(s.tid),
                 "title": entry.title if entry else str(s.tid),
@@ -78,7 +85,7 @@ def rows_for(sb: Sandbox, bucket: str, now: float | None = None) -> list[dict[st
                 "to_go": "0" if s.left == 0 else str(max(s.left, 0)),
                 "seeders": str(entry.seeders) if entry else "0",
                 "leechers": "0",
-                "dl": sb.dl_hash(s.tid),
+                "dl": dl_for(s.tid),
                 "author": [{"id": i, "name": n} for i, n in enumerate(entry.authors if entry else [], 1)],
                 "narrator": [{"id": i, "name": n} for i, n in enumerate(entry.narrators if entry else [], 1)],
                 "series": [],
@@ -90,11 +97,18 @@ def rows_for(sb: Sandbox, bucket: str, now: float | None = None) -> list[dict[st
     return out
 
 
-def page(sb: Sandbox, bucket: str, iteration: int) -> dict[str, Any]:
+def page(
+    state: AccountState,
+    catalogue: Catalogue,
+    sizes: dict[int, int],
+    bucket: str,
+    iteration: int,
+    dl_for: Callable[[int], str],
+) -> dict[str, Any]:
     """One page of a list, as MAM answers it."""
     if bucket not in BUCKETS:
         return {"rows": [], "success": False, "error": f"Invalid type {bucket}"}
-    rows = rows_for(sb, bucket)
+    rows = rows_for(state, catalogue, sizes, bucket, dl_for)
     if bucket == "unsat":
         return {"rows": rows if iteration == 0 else [], "success": True}
     start = iteration * PAGE_SIZE
