@@ -131,7 +131,7 @@ class SafetyMixin(ServiceBase):
     def _meta(self, info_hash: str) -> TorrentFile | None:
         """The stored .torrent, parsed (None when it is gone or unreadable)."""
         cache = self.__dict__.setdefault("_torrent_meta", {})
-        if info_hash not in cache:
+        if cache.get(info_hash) is None:  # a miss is asked again: the torrent may be added later
             from mamdl.engine import parse_torrent, read_torrent_file
 
             raw = read_torrent_file(self.settings.paths.state_dir, info_hash)
