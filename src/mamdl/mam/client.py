@@ -15,6 +15,7 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -152,11 +153,20 @@ class MamClient:
             raise MalformedResponse("MAM's user details had no username.")
         return UserInfo.from_api(data)
 
-    def user_torrents(self, uid: int, bucket: str, *, max_pages: int = 50) -> list[UserTorrent]:
+    def user_torrents(
+        self,
+        uid: int,
+        bucket: str,
+        *,
+        max_pages: int = 50,
+        until: Callable[[list[UserTorrent]], bool] | None = None,
+    ) -> list[UserTorrent]:
         """One of the user's per-torrent snatch lists (`unsat`, `sSat`, ...), every page.
 
-        Pages by `iteration` until a page is empty or repeats the previous one (mam-api.md). An
-        answer without `rows` is an error, never an empty list: callers decide hit-and-runs on it."""
+        Pages by `iteration` until a page is empty or repeats the previous one (mam-api.md), or
+        until `until(rows so far)` is true (the caller found what it looks for: fewer requests).
+        An answer without `rows` is an error, never an empty list: callers decide hit-and-runs
+        on it."""
         if bucket not in BUCKETS:
             raise ValueError(f"unknown snatch list {bucket!r}; one of {', '.join(BUCKETS)}")
         out: list[UserTorrent] = []
@@ -175,6 +185,8 @@ class MamClient:
                 return out
             out.extend(rows)
             previous = ids
+            if until is not None and until(out):
+                return out
         raise MalformedResponse(f"MAM's {bucket!r} snatch list did not end within {max_pages} pages.")
 
     def check_cookie(self) -> dict[str, Any]:

@@ -31,7 +31,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +45,6 @@ from mamdl.service.base import ServiceBase
 from mamdl.service.guards import Decision, unsatisfied_room
 
 if TYPE_CHECKING:
-    from mamdl.config import Settings
     from mamdl.engine import SeedGoal, TorrentFile
     from mamdl.mam.models import UserInfo
     from mamdl.service.models import TorrentStatus
@@ -178,14 +177,22 @@ class SafetyMixin(ServiceBase):
 
     # ------------------------------------------------------------------ MAM's per-torrent truth
 
-    def _read_lists(self, buckets: tuple[str, ...]) -> _MamLists:
+    def _read_lists(self, buckets: tuple[str, ...], *, want: set[int] | None = None) -> _MamLists:
+        """MAM's lists, fresh. `unsat` is read as its first page only (MAM sends it whole; a row
+        missed there can only make a decision stricter). With `want`, paging stops once every
+        wanted id was seen, and later lists are skipped."""
         lists = _MamLists()
+        missing = set(want or ())
         try:
             uid = self.user_info()[0].uid
             if uid <= 0:
                 raise MamdlError("MAM's user details carry no uid")
             for bucket in buckets:
-                lists.rows[bucket] = {t.id: t for t in self.client.user_torrents(uid, bucket)}
+                if want is not None and not missing:
+                    break
+                rows = self.client.user_torrents(uid, bucket, until=_stop_after(bucket, missing if want else None))
+                lists.rows[bucket] = {t.id: t for t in rows}
+                missing -= set(lists.rows[bucket])
         except MamdlError as exc:
             lists.error = str(exc)
         return lists
@@ -213,9 +220,10 @@ class SafetyMixin(ServiceBase):
             return out
         lists = self._read_lists(("unsat",))
         if lists.error is None:
-            unknown = [r for r in mam_rows if self._mam_id_of(r) not in lists.rows["unsat"]]
-            if unknown:
-                more = self._read_lists(SATISFIED_BUCKETS)
+            ids = [self._mam_id_of(r) for r in mam_rows if self._mam_id_of(r) not in lists.rows["unsat"]]
+            if ids:
+                # An id not known yet (added from a file) needs whole lists to be matched in.
+                more = self._read_lists(SATISFIED_BUCKETS, want=None if None in ids else {i for i in ids if i})
                 lists.rows.update(more.rows)
                 lists.error = more.error
         for row in mam_rows:
@@ -397,6 +405,16 @@ class SafetyMixin(ServiceBase):
                 + (f" ({r.tracker_error})" if r.tracker_error else "")
                 + "; MAM's seeding clock is not running for this unsatisfied torrent."
             )
+
+
+def _stop_after(bucket: str, need: set[int] | None) -> Callable[[list[UserTorrent]], bool] | None:
+    """When to stop paging a list: `unsat` after its first page; others once `need` is covered."""
+    if bucket == "unsat":
+        return lambda rows: True
+    if need is None:
+        return None
+    wanted = frozenset(need)
+    return lambda rows: wanted <= {t.id for t in rows}
 
 
 def _sat_key(base_url: str, mam_id: int) -> str:
