@@ -441,4 +441,3 @@ class DownloadsMixin(SafetyMixin):
         if self.client.wedge_recorded(torrent_id):
             return True
         return self.cache.get(f"wedge:{self.settings.base_url}:{torrent_id}", ttl=10 * 365 * 86400) is not None
-
