@@ -43,6 +43,7 @@ def test_audiobook_and_ebook_land_in_the_library_and_keep_seeding(make_swarm, ma
             "1",
             "--seed-hours",
             "0.001",
+            "--force",  # below MAM's 72 h floor: the sandbox's "72 h" is 3 s
             "--to",
             str(downloads),
             timeout=240,
