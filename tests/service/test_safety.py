@@ -215,3 +215,19 @@ def test_four_processes_racing_for_one_free_slot_admit_exactly_one(sb, isolated_
         p.join(30)
     assert sum(ok for _, ok in results) == 1, results
     assert len(Path(isolated_home, "admissions.json").read_text()) > 2
+
+
+def test_a_download_that_never_starts_gives_its_slot_back(sb, tmp_path):
+    """The admission is withdrawn when the add fails (here: the download folder is a file).
+    Sabotage caught: a failed `mam get` holding the one free slot for a day."""
+    from mamdl.errors import MamdlError
+
+    sb.set_user(unsat_limit=6)  # reserve 5: one slot
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    a, b = _tids(sb, 2)
+    with _service() as svc:
+        with pytest.raises(MamdlError):
+            svc.get(a, download=True, dest=blocker / "sub")
+        with svc.admission():
+            assert svc.admit(key=f"tid:{b}", tid=b, already_snatched=False, force=False).allowed

@@ -169,40 +169,46 @@ class DownloadsMixin(SafetyMixin):
         goal = goal or self.default_goal()
         if download:
             self.check_goal(goal, is_mam=True, force=force)
-        with self.admission():
-            user = None
-            if download:
-                adm = self.admit(
-                    key=f"tid:{torrent_id}",
-                    tid=torrent_id,
-                    already_snatched=bool(result and result.my_snatched),
-                    force=force,
+        adm = None
+        try:
+            with self.admission():
+                user = None
+                if download:
+                    adm = self.admit(
+                        key=f"tid:{torrent_id}",
+                        tid=torrent_id,
+                        already_snatched=bool(result and result.my_snatched),
+                        force=force,
+                    )
+                    notes.append(adm.reason)
+                    user = adm.user
+                elif mode != "never":
+                    user = self.user_info()[0]  # the wedge decision needs the wedge count and VIP status
+                wd = wedge_decision(
+                    mode,
+                    result,
+                    user,
+                    min_bytes=self.settings.wedge_min_bytes,
+                    already_wedged=self._wedged(torrent_id),
                 )
-                notes.append(adm.reason)
-                user = adm.user
-            elif mode != "never":
-                user = self.user_info()[0]  # the wedge decision needs the wedge count and VIP status
-            wd = wedge_decision(
-                mode,
-                result,
-                user,
-                min_bytes=self.settings.wedge_min_bytes,
-                already_wedged=self._wedged(torrent_id),
-            )
-            # Inside the critical section: a parallel `mam get` waits, then finds the wedge in the
-            # client's ledger (written before `&fl` is sent) and never spends a second one.
-            fetched: FetchResult = self.fetch(torrent_id, result=result, wedge=wd.allowed, wedge_reason=wd.reason)
-        info_hash = None
-        if download:
-            save = (dest or self.settings.effective_download_dir).expanduser()
-            engine = self.engine()
-            info_hash = engine.add(
-                Path(fetched.path),
-                save,
-                mam_id=torrent_id,
-                title=fetched.title,
-                goal=self.goal_for(fetched.info_hash, goal),
-            )
+                # Inside the critical section: a parallel `mam get` waits, then finds the wedge in
+                # the client's ledger (written before `&fl` is sent) and never spends a second one.
+                fetched: FetchResult = self.fetch(torrent_id, result=result, wedge=wd.allowed, wedge_reason=wd.reason)
+            info_hash = None
+            if download:
+                save = (dest or self.settings.effective_download_dir).expanduser()
+                engine = self.engine()
+                info_hash = engine.add(
+                    Path(fetched.path),
+                    save,
+                    mam_id=torrent_id,
+                    title=fetched.title,
+                    goal=self.goal_for(fetched.info_hash, goal),
+                )
+        except BaseException:
+            self.withdraw(adm)  # nothing was added: it must not hold a slot for a day
+            raise
+        if info_hash is not None:
             self._download_added(info_hash, result)
         return GetResult(
             fetch=fetched,
@@ -255,16 +261,21 @@ class DownloadsMixin(SafetyMixin):
         is_mam = self.is_mam_torrent_file(tf)
         mam_id = self.mam_id_for_file(tf)
         self.check_goal(goal, is_mam=is_mam, force=force)
+        adm = None
         if is_mam:
             with self.admission():
-                self.admit(
+                adm = self.admit(
                     key=f"tid:{mam_id}" if mam_id else f"hash:{tf.info_hash}",
                     tid=mam_id,
                     already_snatched=False,
                     force=force,
                 )
         save = (dest or self.settings.effective_download_dir).expanduser()
-        return self.engine().add(tf.raw, save, mam_id=mam_id, title=tf.name, goal=self.goal_for(tf.info_hash, goal))
+        try:
+            return self.engine().add(tf.raw, save, mam_id=mam_id, title=tf.name, goal=self.goal_for(tf.info_hash, goal))
+        except BaseException:
+            self.withdraw(adm)
+            raise
 
     # ------------------------------------------------------------------ status and control
 

@@ -81,6 +81,8 @@ class Admission:
     reason: str
     user: UserInfo | None = None
     forced: bool = False
+    key: str | None = None
+    """The ledger key when this admission added an entry (see `withdraw`)."""
 
 
 @dataclass
@@ -376,9 +378,19 @@ class SafetyMixin(ServiceBase):
         if not repeat:
             ledger.append({"key": key, "tid": tid, "at": now})
         self._write_ledger(ledger)
+        added = None if repeat else key
         if not d.allowed:
-            return Admission(True, "Unsatisfied guard overridden (--force): " + d.reason, user=user, forced=True)
-        return Admission(True, d.reason, user=user)
+            return Admission(
+                True, "Unsatisfied guard overridden (--force): " + d.reason, user=user, forced=True, key=added
+            )
+        return Admission(True, d.reason, user=user, key=added)
+
+    def withdraw(self, admission: Admission | None) -> None:
+        """The admitted download never started (the fetch or the add failed): it stops counting."""
+        if admission is None or admission.key is None:
+            return
+        with self.admission():
+            self._write_ledger([e for e in self._ledger() if e.get("key") != admission.key])
 
     # ------------------------------------------------------------------ tracker health
 
