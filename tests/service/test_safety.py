@@ -231,3 +231,27 @@ def test_a_download_that_never_starts_gives_its_slot_back(sb, tmp_path):
             svc.get(a, download=True, dest=blocker / "sub")
         with svc.admission():
             assert svc.admit(key=f"tid:{b}", tid=b, already_snatched=False, force=False).allowed
+
+
+def test_mcp_status_carries_mams_seed_time_to_go(sb):
+    """MCP's `get_progress with_mam=true` shows the decision point's answer and MAM's seed time to
+    go. Sabotage caught: the MCP front computing its own view (or none)."""
+    import anyio
+    from mcp import Client
+
+    from mamdl.mcp_server import build_server
+
+    (tid,) = _tids(sb, 1)
+    sb.add_snatch(tid, age=60, seeded=1)
+    with _service() as svc:
+        h = _put(svc, sb, tid, mam_id=tid)
+
+        async def main() -> dict:
+            async with Client(build_server(svc)) as client:
+                r = await client.call_tool("get_progress", {"info_hash": h[:10], "with_mam": True})
+                assert not r.is_error
+                return r.structured_content["torrents"][0]
+
+        row = anyio.run(main)
+    assert row["mam_satisfied"] is False and 0 < row["mam_seed_time_to_go"] <= 5
+    assert "unsatisfied" in row["mam_reason"]
