@@ -82,6 +82,7 @@ def test_unwritable_download_folder_is_a_clear_error(swarm, mam, tmp_path):
 
 
 def test_pause_resume_remove_refused_then_forced(swarm, mam, tmp_path):
+    swarm.configure(satisfy_seconds=3600)  # MAM counts it unsatisfied throughout
     tid = _tid(mam, "dune")
     p = mam("get", str(tid), "--download", "--to", str(tmp_path / "d"), timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
