@@ -65,5 +65,7 @@ def test_an_answer_without_rows_is_an_error_not_an_empty_list(sandbox, monkeypat
     with _client(sandbox, monkeypatch) as c:
         with pytest.raises(MalformedResponse, match="no rows"):
             c.user_torrents(214748, "unsat")
+        with pytest.raises(MalformedResponse, match="said it failed"):
+            c.user_torrents(1, "unsat")  # another user's list: MAM says no, never "empty"
         with pytest.raises(ValueError):
             c.user_torrents(214748, "everything")

@@ -174,10 +174,12 @@ class MamClient:
         for iteration in range(max_pages):
             params = {"uid": str(uid), "type": bucket, "iteration": str(iteration), "cacheTime": str(int(time.time()))}
             data = self._json("GET", SNATCH_LIST_PATH, params=params)
-            if not isinstance(data.get("rows"), list):
+            if data.get("success") in (False, "false", 0, "0") or not isinstance(data.get("rows"), list):
                 message = data.get("error") or data.get("message")
                 raise MalformedResponse(
-                    f"MAM's {bucket!r} snatch list had no rows" + (f": {redact(str(message))}" if message else "") + "."
+                    f"MAM's {bucket!r} snatch list had no rows (or said it failed)"
+                    + (f": {redact(str(message))}" if message else "")
+                    + "."
                 )
             rows = parse_rows(data, bucket)
             ids = [r.id for r in rows]
