@@ -227,7 +227,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         if self._drop_answer:  # the work is done; the answer never leaves (fault `drop_answer`)
             self._drop_answer = False
-            self._log_once()  # logged before the client can see the connection drop (status 0)
             self._apply_fault(_DISCONNECT)
             return
         self._status = status

@@ -223,13 +223,8 @@ class DownloadsMixin(SafetyMixin):
         from mamdl.mam.models import format_size
 
         result = self.lookup(torrent_id)
-        user = self._fresh_user_for_guard()
-        room = unsatisfied_room(
-            user.snatch_summary,
-            pending=0,
-            reserve=self.settings.unsat_reserve,
-            already_snatched=result.my_snatched,
-        )
+        room = self.preview_admission(tid=torrent_id, already_snatched=result.my_snatched)
+        user = self.user_info()[0]  # just refreshed by the preview
         wd = wedge_decision(
             wedge or self.settings.wedge,
             result,

@@ -334,8 +334,22 @@ class SafetyMixin(ServiceBase):
     def _write_ledger(self, entries: list[dict[str, Any]]) -> None:
         atomic_write(self._ledger_path(), json.dumps(entries).encode(), mode=0o600)
 
-    def admit(self, *, key: str, tid: int | None, already_snatched: bool, force: bool) -> Admission:
-        """Call inside `admission()`: may one more download start? Records it when admitted."""
+    def preview_admission(self, *, tid: int | None, already_snatched: bool) -> Decision:
+        """What `admit` would answer now, without recording anything (for a front's preview)."""
+        try:
+            with self.admission():
+                adm = self.admit(
+                    key=f"tid:{tid}", tid=tid, already_snatched=already_snatched, force=False, record=False
+                )
+            return Decision(True, adm.reason)
+        except GuardRefused as exc:
+            return Decision(False, str(exc))
+
+    def admit(
+        self, *, key: str, tid: int | None, already_snatched: bool, force: bool, record: bool = True
+    ) -> Admission:
+        """Call inside `admission()`: may one more download start? Records it when admitted
+        (`record=False`: only answer)."""
         now = time.time()
         # MAM's unsatisfied list first, then its summary: an admission that starts announcing
         # between the two reads is then counted twice (safe), never zero times.
@@ -373,8 +387,11 @@ class SafetyMixin(ServiceBase):
                 already_snatched=already_snatched or repeat,
             )
         if not d.allowed and not force:
-            self._write_ledger(ledger)
+            if record:
+                self._write_ledger(ledger)
             raise GuardRefused(d.reason)
+        if not record:
+            return Admission(d.allowed, d.reason, user=user)
         if not repeat:
             ledger.append({"key": key, "tid": tid, "at": now})
         self._write_ledger(ledger)

@@ -217,7 +217,9 @@ class Supervisor:
                 self._no_peers_since.pop(s.info_hash, None)
                 continue
             why = None
-            if s.state == "paused":
+            if s.hnr_risk:  # the decision point's view: its tracker keeps failing (service/safety.py)
+                why = f"its tracker failed {s.tracker_failures} announces in a row, so MAM's clock is not running"
+            elif s.state == "paused":
                 why = "paused before MAM's seeding time was reached"
             elif s.state == "error":
                 why = f"stopped by an error: {s.error}"
