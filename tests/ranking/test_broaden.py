@@ -6,7 +6,7 @@ import pytest
 
 from mamdl.mam.models import SearchField
 from mamdl.ranking import MAX_REQUESTS, Prefs, Query, broadened_search
-from mamdl.ranking.planner import EXACT, PREFIX, Planner, make_word, words_of
+from mamdl.ranking.planner import ENDS, EXACT, PREFIX, Planner, make_word, words_of
 
 from .helpers import book
 from .strict_search import StrictSearch
@@ -145,7 +145,9 @@ def test_word_priors_follow_the_word_shape() -> None:
     assert make_word("DaVinci", "title").p_exact < make_word("Vinci", "title").p_exact
     childhoods = make_word("Childhoods", "title")
     assert childhoods.forms[PREFIX].endswith("*") and childhoods.p_by_mask[PREFIX] > childhoods.p_exact
-    assert make_word("Ubik", "title").forms == {EXACT: "Ubik"}  # too short to wildcard
+    # too short for a stem: only its outer letters, and never sent alone (see test_two_typos)
+    assert make_word("Ubik", "title").forms == {EXACT: "Ubik", ENDS: "U*k"}
+    assert make_word("Ubi", "title").forms == {EXACT: "Ubi"}
 
 
 def test_a_failed_search_rules_out_its_words_together() -> None:

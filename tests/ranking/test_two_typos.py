@@ -10,7 +10,7 @@ import pytest
 
 from mamdl.mam.models import SearchField
 from mamdl.ranking import MAX_REQUESTS, Prefs, Query, SearchOutcome, broadened_search
-from mamdl.ranking.planner import EXACT, SKELETON, Planner, make_word, skeleton, words_of
+from mamdl.ranking.planner import ENDS, EXACT, SKELETON, Planner, make_word, skeleton, words_of
 
 from .helpers import book
 from .strict_search import StrictSearch
@@ -119,3 +119,64 @@ def test_one_typo_makes_a_second_likelier() -> None:
     planner = Planner(words_of(Query(title="hobit", author="tolkein")), has_author=True)
     both = planner._chance({0: EXACT, 1: EXACT})
     assert both > planner._chance({0: EXACT}) * planner._chance({1: EXACT}) + 0.01
+
+
+SHORT_WORDS = [
+    book("Malice", "John Gwynne", snatches=900),
+    book("Babel", "R.F. Kuang", snatches=2500),
+    book("The Poppy War", "R.F. Kuang", snatches=2000),
+    book("Steve Jobs", "Walter Isaacson", snatches=1200),
+    book("Steppenwolf: A Novel", "Hermann Hesse", snatches=700),
+    book("Siddhartha", "Hermann Hesse", snatches=1500),
+    book("Malice Aforethought", "Francis Iles", snatches=60),
+    book("Malicious", "Sam Gwinn", snatches=5),
+    *[book(f"Gentle Story {i}", f"Writer {i}", snatches=i) for i in range(40)],
+]
+
+
+@pytest.mark.parametrize(
+    ("title", "author", "meant"),
+    [
+        ("Malnce", "John Gwyne", "Malice"),  # a wrong consonant in a 6-letter title, a lost letter in the surname
+        ("The Pospy War Kuaag", "", "The Poppy War"),  # wrong consonants in both, the surname in the title box
+        ("Sneve Jobs Isaacsrn", "", "Steve Jobs"),
+    ],
+)
+def test_a_wrong_consonant_in_short_words(title: str, author: str, meant: str) -> None:
+    """A wrong consonant spoils the skeleton, and in a five- or six-letter word every stem form
+    keeps the wrong letter or too little; only the outer letters ("M*e", "K*g") survive. Sabotage
+    caught: without the ENDS form (`ENDS_LENGTHS` empty), or with the last letter as slippery as
+    any other (`LAST_LETTER_TYPO_WEIGHT` 1.0), four searches never reach the book."""
+    outcome = found(StrictSearch(SHORT_WORDS), title, author)
+    assert outcome.confident, (outcome.confidence, [q.text for q in outcome.queries])
+    assert outcome.ranked[0].result.title == meant
+
+
+def test_outer_letters_are_never_sent_alone() -> None:
+    """ "M*e" or "M*e G*e" alone would match thousands of rows on MAM; the outer-letter form only
+    narrows a search that another stem already holds. Sabotage caught: dropping the rule in
+    `Planner.candidates` offers "G*r L*y"."""
+    planner = Planner(words_of(Query(title="Giner", author="Lowry")), has_author=True)
+    assert make_word("Giner", "title").forms[ENDS] == "G*r"
+    candidates = planner.candidates()
+    assert any(dict(probe).get(0) == ENDS for probe in candidates)
+    assert all(any(form != ENDS for _, form in probe) for probe in candidates)
+
+
+def test_a_surname_alone_is_not_searched() -> None:
+    """Common surnames ("Harris", "Lowry") fill a page alone on MAM, so even after failures the
+    planner pairs the surname with a title word. Sabotage caught: `LONE_NAME_FACTOR` 1.0 sends
+    "Lowrry" alone second."""
+    empty = StrictSearch([book("Unrelated", "Nobody")])
+    outcome = found(empty, "The Giner", "Lois Lowrry")
+    assert outcome.requests == MAX_REQUESTS
+    assert all(" " in q.text for q in outcome.queries), [q.text for q in outcome.queries]
+
+
+def test_two_typos_with_the_surname_in_the_title_box_are_confident() -> None:
+    """ "Steppenwlof Heses" finds "Steppenwolf: A Novel"; a mistyped title word accounts for the
+    title's word (the slip costs once, in recall). Sabotage caught: charging the slip in
+    precision too leaves the match below the confidence threshold."""
+    outcome = found(StrictSearch(SHORT_WORDS), "Steppenwlof Heses")
+    assert outcome.confident, (outcome.confidence, [q.text for q in outcome.queries])
+    assert outcome.ranked[0].result.title == "Steppenwolf: A Novel"

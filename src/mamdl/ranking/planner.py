@@ -11,6 +11,9 @@ comes back. So each typed word is a small unknown, and each can be sent in sever
     SKELETON  first letter and consonants     "R*n*d*v*s" (survives a lost, doubled or wrong
               vowel, a lost letter anywhere, swapped letters that keep the consonants' order --
               "Hobit" -> "H*b*t", "Tolkein" -> "T*l*k*n": the letters people keep when they mistype)
+    ENDS      first and last letter          "G*r" for "Giner" (4-6 letters only: survives the wrong
+              consonant that spoils every other form of a short word, "Giner"/"Giver"; so broad
+              that it is only sent beside a word in another form, never alone or with ENDS only)
 
 The word's unknown *state* is the set of forms that would match the work's record: all of them
 when it is right, none when it is hopeless (accents, "11" vs "Eleven", "DaVinci" vs "Da Vinci"),
@@ -30,6 +33,9 @@ the words are independent only given the typist, careful or sloppy (`SLOPPY_SHAR
 failed search makes every other word's typo likelier -- "the hobit" by "tolkein" reaches
 "H*b*t T*l*k*n" within the budget.
 
+A surname alone counts as broader than in a pair (`LONE_NAME_FACTOR`): common ones fill a page
+on MAM, so the planner pairs it with a title word instead of searching it alone.
+
 Each search is also judged by the best search its failure would leave (one step ahead), and the
 last request weighs narrowness less: with nothing left to learn, a single distinctive word that
 probably holds the work beats a narrow pair that probably does not. So when two of three words
@@ -47,9 +53,9 @@ from mamdl.ranking.models import Query
 from mamdl.ranking.normalize import GENERIC_WORDS, strip_format_words
 
 # Forms of a probe, as bits; a word's state is the mask of forms that would match.
-EXACT, PREFIX, SANDWICH, SUFFIX, SKELETON = 1, 2, 4, 8, 16
-ALL_FORMS = EXACT | PREFIX | SANDWICH | SUFFIX | SKELETON
-WILDCARD_FORMS = PREFIX | SANDWICH | SUFFIX | SKELETON
+EXACT, PREFIX, SANDWICH, SUFFIX, SKELETON, ENDS = 1, 2, 4, 8, 16, 32
+ALL_FORMS = EXACT | PREFIX | SANDWICH | SUFFIX | SKELETON | ENDS
+WILDCARD_FORMS = PREFIX | SANDWICH | SUFFIX | SKELETON | ENDS
 
 WILDCARD_TRUST = 0.9
 """Chance that MAM's `*` behaves as we assume (docs: one good source). One shared unknown, so a
@@ -71,6 +77,11 @@ WILDCARD_FULL_LETTERS = 5
 five letters ("Tolk*" is nearly as narrow as "Tolkien"), whatever the word's length."""
 TRANSPOSITION_SHARE = 0.3
 """Share of typos that swap two neighbouring letters (and so spoil two positions)."""
+ENDS_LENGTHS = (4, 6)
+"""Word lengths that also get the ENDS form: in longer words the stems cover every typo between
+them, and a shorter word's outer letters fix almost nothing."""
+LONE_NAME_FACTOR = 0.7
+"""A surname alone selects less than in a pair: common ones ("Harris", "Child") fill pages."""
 NARROW_ENOUGH = 1.0
 """Summed selectivity at which a search is narrow enough to hold the work within one page."""
 MAX_WORDS = 8
@@ -78,6 +89,9 @@ MAX_PROBES_PER_SEARCH = 3
 MIN_WILDCARD_LENGTH = 5
 FIRST_LETTER_TYPO_WEIGHT = 0.3
 """A typo's chance of being in the first letter, relative to any other letter."""
+LAST_LETTER_TYPO_WEIGHT = 0.5
+"""The same for the last letter: people keep a word's outer letters best (readers and typists
+anchor on them), which is what makes the ENDS form worth sending."""
 SLOPPY_SHARE = 0.65
 """Prior chance that the person typed carelessly. Typos are not independent: someone who
 misspelled the title has likely misspelled the author too ("the hobit" by "tolkein"). The planner
@@ -321,6 +335,9 @@ def make_word(text: str, role: str) -> Word:
         if bones is not None:
             forms[SKELETON] = bones
             fixed[SKELETON] = len(bones) - bones.count("*")
+    if ENDS_LENGTHS[0] <= n <= ENDS_LENGTHS[1] and text.isalpha():
+        forms[ENDS] = text[0] + "*" + text[-1]
+        fixed[ENDS] = 2
     skel = SKELETON in forms
 
     def bones_survive(first: int, last: int) -> float:
@@ -344,6 +361,8 @@ def make_word(text: str, role: str) -> Word:
                 state |= PREFIX if first >= k else 0
                 state |= SANDWICH if first >= 2 and last <= n - 3 else 0
                 state |= SUFFIX if last < n - m else 0
+            if ENDS in forms:
+                state |= ENDS if first >= 1 and last <= n - 2 else 0
             keep = bones_survive(first, last)
             if keep > 0.0:
                 states[state | SKELETON] = states.get(state | SKELETON, 0.0) + p * keep
@@ -351,6 +370,7 @@ def make_word(text: str, role: str) -> Word:
 
         # One typo at position i (and i+1 for a swap); the first letter is rarely the one that slips.
         weights = [FIRST_LETTER_TYPO_WEIGHT if i == 0 else 1.0 for i in range(n)]
+        weights[-1] = min(weights[-1], LAST_LETTER_TYPO_WEIGHT)
         total = sum(weights)
         for i in range(n):
             spoil(i, i, typo * (1.0 - TRANSPOSITION_SHARE) * weights[i] / total)
@@ -474,6 +494,8 @@ class Planner:
 
     def narrowness(self, probe: Probe) -> float:
         spec = sum(self.words[i].specs[form] for i, form in probe)
+        if len(probe) == 1 and self.words[probe[0][0]].role in ("author", "narrator"):
+            spec *= LONE_NAME_FACTOR
         return min(1.0, spec / NARROW_ENOUGH)
 
     def candidates(self) -> list[Probe]:
@@ -485,6 +507,8 @@ class Planner:
                     probe = tuple(zip(idx, forms))
                     if probe in self.sent or any(set(probe) <= set(b) for b in self.broad):
                         continue
+                    if all(form == ENDS for _, form in probe):
+                        continue  # "G*r" alone, or "G*r L*y": thousands of rows on the real site
                     out.append(probe)
         return out
 

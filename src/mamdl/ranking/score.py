@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from mamdl.ranking.features import ResultFeatures, TitleVariant, title_variants
 from mamdl.ranking.kinds import Kind, is_asked_for, query_markers
 from mamdl.ranking.models import Query
-from mamdl.ranking.names import Reading, parse_query_names, people_similarity, word_similarity
+from mamdl.ranking.names import TYPO_CREDIT, Reading, parse_query_names, people_similarity, word_similarity
 from mamdl.ranking.normalize import STOPWORDS, NormText, norm_title, strip_format_words, wildcard_regex
 
 PRECISION_SHARE = 0.45
@@ -89,7 +89,9 @@ def _align(q: NormText, t: NormText, extra: frozenset[str], extra_credit: float)
                     best, best_j = c, j
             if best_j >= 0:
                 credit[i] = best
-                covered[best_j] = max(covered[best_j], best)
+                # One slip accounts for the title word as well as the right spelling would: the
+                # typo is paid once, in recall, not again as an unexplained word in precision.
+                covered[best_j] = max(covered[best_j], 1.0 if best >= TYPO_CREDIT[1] else best)
         if credit[i] < extra_credit and extra and tok not in STOPWORDS:
             if tok in extra:
                 credit[i] = extra_credit
