@@ -145,9 +145,8 @@ def test_word_priors_follow_the_word_shape() -> None:
     assert make_word("DaVinci", "title").p_exact < make_word("Vinci", "title").p_exact
     childhoods = make_word("Childhoods", "title")
     assert childhoods.forms[PREFIX].endswith("*") and childhoods.p_by_mask[PREFIX] > childhoods.p_exact
-    # too short for a stem: only its outer letters, and never sent alone (see test_two_typos)
-    assert make_word("Ubik", "title").forms == {EXACT: "Ubik", ENDS: "U*k"}
-    assert make_word("Ubi", "title").forms == {EXACT: "Ubi"}
+    assert make_word("Ubik", "title").forms == {EXACT: "Ubik"}  # too short to wildcard
+    assert make_word("Ubiks", "title").forms[ENDS] == "U*s"  # outer letters from five letters on
 
 
 def test_a_failed_search_rules_out_its_words_together() -> None:

@@ -11,7 +11,7 @@ comes back. So each typed word is a small unknown, and each can be sent in sever
     SKELETON  first letter and consonants     "R*n*d*v*s" (survives a lost, doubled or wrong
               vowel, a lost letter anywhere, swapped letters that keep the consonants' order --
               "Hobit" -> "H*b*t", "Tolkein" -> "T*l*k*n": the letters people keep when they mistype)
-    ENDS      first and last letter          "G*r" for "Giner" (4-6 letters only: survives the wrong
+    ENDS      first and last letter          "G*r" for "Giner" (5-6 letters only: survives the wrong
               consonant that spoils every other form of a short word, "Giner"/"Giver"; so broad
               that it is only sent beside a word in another form, never alone or with ENDS only)
 
@@ -77,9 +77,9 @@ WILDCARD_FULL_LETTERS = 5
 five letters ("Tolk*" is nearly as narrow as "Tolkien"), whatever the word's length."""
 TRANSPOSITION_SHARE = 0.3
 """Share of typos that swap two neighbouring letters (and so spoil two positions)."""
-ENDS_LENGTHS = (4, 6)
+ENDS_LENGTHS = (5, 6)
 """Word lengths that also get the ENDS form: in longer words the stems cover every typo between
-them, and a shorter word's outer letters fix almost nothing."""
+them, and a four-letter word's outer letters ("H*d" for "Hard") fix too little for their use."""
 LONE_NAME_FACTOR = 0.7
 """A surname alone selects less than in a pair: common ones ("Harris", "Child") fill pages."""
 NARROW_ENOUGH = 1.0
