@@ -16,7 +16,7 @@ SRC = Path(mamdl.__file__).parent
 # sandbox is a test double of MAM and peers; it may use libtorrent (its peers are real) but
 # nothing above the base.
 LAYERS = ["base", "mam", "ranking", "engine", "library", "service", "front"]
-BASE = {"mamdl", "mamdl.config", "mamdl.errors", "mamdl.redact", "mamdl.fsutil"}
+BASE = {"mamdl", "mamdl.bearer", "mamdl.config", "mamdl.errors", "mamdl.redact", "mamdl.fsutil"}
 PACKAGES = {
     "mam": "mam",
     "ranking": "ranking",

@@ -26,6 +26,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
+from mamdl.bearer import BearerAuth
 from mamdl.errors import MamdlError
 from mamdl.redact import redact
 from mamdl.service import SearchSpec, Service
@@ -343,29 +344,6 @@ def _serve_http(server: MCPServer, *, host: str, port: int, token: str | None) -
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     print(f"MCP server on http://{host}:{port}/mcp", file=sys.stderr, flush=True)
     anyio.run(uvicorn.Server(config).serve)
-
-
-class BearerAuth:
-    """Minimal ASGI middleware: every HTTP request must carry `Authorization: Bearer <token>`."""
-
-    def __init__(self, app: Any, token: str) -> None:
-        self.app = app
-        self.expected = f"Bearer {token}".encode()
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or [])
-            if not secrets.compare_digest(headers.get(b"authorization", b""), self.expected):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b"missing or wrong bearer token\n"})
-                return
-        await self.app(scope, receive, send)
 
 
 __all__ = ["build_server", "run"]

@@ -12,7 +12,6 @@ import base64
 import functools
 import logging
 import os
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mamdl import errors
+from mamdl.bearer import BearerAuth
 from mamdl.redact import redact
 
 if TYPE_CHECKING:
@@ -287,34 +287,6 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         Route("/api/backend/add", b_add, methods=["POST"]),
         Route("/api/backend/{h}/{verb}", b_verb, methods=["POST"]),
     ]
-
-
-class BearerAuth:
-    """Every HTTP request must carry `Authorization: Bearer <token>` (constant-time compare)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.expected = f"Bearer {token}".encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or [])
-            if not secrets.compare_digest(headers.get(b"authorization", b""), self.expected):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")],
-                    }
-                )
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b'{"error": "missing or wrong bearer token", "kind": "Auth"}',
-                    }
-                )
-                return
-        await self.app(scope, receive, send)
 
 
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
