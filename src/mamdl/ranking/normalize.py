@@ -108,6 +108,8 @@ _TENS = {
     for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+NUMBER_WORDS = (frozenset(_UNITS) - {"zero"}) | frozenset(_TENS) | frozenset(_SCALES)
+"""Spelled-out number words (one to million) that the normaliser turns into digits."""
 
 
 @lru_cache(maxsize=65536)

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 
 from mamdl.mam.models import SearchField
 from mamdl.ranking.models import Query
-from mamdl.ranking.normalize import GENERIC_WORDS, strip_format_words
+from mamdl.ranking.normalize import GENERIC_WORDS, NUMBER_WORDS, strip_format_words
 
 # Forms of a probe, as bits; a word's state is the mask of forms that would match.
 EXACT, PREFIX, SANDWICH, SUFFIX, SKELETON, ENDS = 1, 2, 4, 8, 16, 32
@@ -158,40 +158,7 @@ _NAME_SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv", "phd"])
 _MAM_WORD = re.compile(r"[^\W_]+")
 """MAM splits on punctuation; so do we, so that each probe is one MAM word."""
 _CAMEL = re.compile(r"[a-z][A-Z]")
-_NUMBER_WORDS = frozenset(
-    [
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
-        "hundred",
-        "thousand",
-        "million",
-    ]
-)
+
 _FIELDS_ORDER = (SearchField.title, SearchField.author, SearchField.narrator, SearchField.series)
 
 
@@ -309,7 +276,7 @@ def make_word(text: str, role: str) -> Word:
     absent = 0.05 if is_name else 0.02
     if _CAMEL.search(text):
         absent += 0.2
-    if lower in _NUMBER_WORDS:
+    if lower in NUMBER_WORDS:
         absent += 0.2
     if lower in GENERIC_WORDS:
         absent += 0.4  # "the hobbit book": said of the work, rarely in its record
