@@ -345,8 +345,9 @@ def throughput(swarm: Swarm, clients: list[type[Client]], keys: list[str], round
 
 TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     # (label, EngineConfig overrides, raw libtorrent settings EngineConfig does not expose)
-    ("default (posix)", {}, {}),
-    ("disk_io=pread", {"disk_io": "pread"}, {}),
+    ("default (pread, hashing_threads=min(cpus, 4))", {}, {}),
+    ("disk_io=posix", {"disk_io": "posix"}, {}),
+    ("disk_io=pread, hashing_threads=1", {"hashing_threads": 1}, {}),
     ("disk_io=mmap", {"disk_io": "mmap"}, {}),
     ("status_interval=0.1, store_interval=0.25", {"status_interval": 0.1, "store_interval": 0.25}, {}),
     (
@@ -354,10 +355,8 @@ TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"disk_io": "pread"},
         {"max_queued_disk_bytes": 16 * MiB},
     ),
-    ("pread + lt hashing_threads=2 (not in EngineConfig)", {"disk_io": "pread"}, {"hashing_threads": 2}),
-    ("posix + lt hashing_threads=2 (not in EngineConfig)", {}, {"hashing_threads": 2}),
-    ("posix + lt max_out_request_queue=1500 (not in EngineConfig)", {}, {"max_out_request_queue": 1500}),
-    ("posix + lt aio_threads=4 (not in EngineConfig)", {}, {"aio_threads": 4}),
+    ("pread + lt max_out_request_queue=1500 (not in EngineConfig)", {}, {"max_out_request_queue": 1500}),
+    ("pread + lt aio_threads=4 (not in EngineConfig)", {}, {"aio_threads": 4}),
 ]
 
 

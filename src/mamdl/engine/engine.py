@@ -312,6 +312,9 @@ class Engine(AlertHandlers):
         info_hash = t.info_hash
         with self._lock:
             had_error = t.rec.error is not None or t.live.lt_error is not None
+        if had_error:
+            t = self._reload(t)
+        with self._lock:
             t.rec.error = None
             t.tracker_error = None
             if t.rec.state in (TorrentState.FINISHED, TorrentState.ERROR, TorrentState.PAUSED):
@@ -326,6 +329,42 @@ class Engine(AlertHandlers):
         t.handle.resume()
         self._db.update(info_hash, state=TorrentState.QUEUED.value, error=None)
         return self._after_command(info_hash, "state")
+
+    def _reload(self, t: TorrentEntry, timeout: float = 30.0) -> TorrentEntry:
+        """Take an errored torrent out of the session (files kept) and add it again from the store.
+
+        Why: after a write failed (disk full), the `pread` disk backend keeps per-torrent state
+        that a `clear_error` + `force_recheck` does not reset: the next download of an affected
+        piece fails its hash check, and libtorrent bans the peer that sent it (with one seeder,
+        the download never completes). Removing the torrent releases its storage and that state;
+        the re-added torrent is re-checked by `resume()`. Per-torrent rate limits are carried over.
+        """
+        info_hash = t.info_hash
+        limits = (t.handle.download_limit(), t.handle.upload_limit())
+        done = threading.Event()
+        with self._lock:
+            t.removing = done
+        self._session.remove_torrent(t.handle, 0)
+        if not done.wait(timeout):
+            raise EngineTimeout(f"libtorrent did not release {t.rec.name!r} within {timeout:.0f} s; try again")
+        with self._lock:
+            self._unregister(info_hash)
+        rec = self._db.get(info_hash)
+        if rec is None:  # pragma: no cover - the record outlives the session entry
+            raise EngineError(f"{t.rec.name!r} is missing from the state database")
+        rec.error = t.rec.error
+        try:
+            self._restore(rec)
+        except Exception as exc:
+            msg = redact(str(exc)) if isinstance(exc, MamdlError) else f"could not be restored: {redact(str(exc))}"
+            self._db.update(info_hash, state=TorrentState.ERROR.value, error=msg)
+            raise
+        fresh = self._get(info_hash)
+        if limits[0] > 0:
+            fresh.handle.set_download_limit(limits[0])
+        if limits[1] > 0:
+            fresh.handle.set_upload_limit(limits[1])
+        return fresh
 
     def finish(self, info_hash: str) -> TorrentSnapshot:
         """Seeding policy stop: FINISHED = paused, data and record kept (resume() restarts it)."""
