@@ -84,6 +84,10 @@ class AlertHandlers:
             self._on_torrent_error(a)
         elif isinstance(a, lt.torrent_finished_alert):
             self._on_finished(a)
+        elif isinstance(a, lt.state_changed_alert):
+            # Read the status now rather than at the next periodic update (up to status_interval
+            # later): whoever waits for "finished" or "downloading" sees it at once.
+            self._refresh(self._hash_of(a) or "")
         elif isinstance(a, lt.torrent_removed_alert):
             self._on_removed(a)
         elif isinstance(a, lt.torrent_deleted_alert):

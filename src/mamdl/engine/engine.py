@@ -138,6 +138,14 @@ class Engine(AlertHandlers):
         except Exception:
             log.exception("saving resume data on close failed")
         self._stop.set()
+        ses = self._session
+        if ses is not None:
+            try:
+                # Wakes the alert thread out of its wait_for_alert at once (it would otherwise sleep
+                # up to 0.5 s before seeing the stop: half a second on every small `mam download`).
+                ses.post_session_stats()
+            except Exception:  # pragma: no cover - libtorrent refusing is no reason to hang
+                pass
         if self._alert_thread is not None:
             self._alert_thread.join(timeout=10)
         try:
