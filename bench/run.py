@@ -193,6 +193,12 @@ def multi_sizes(total: int, n: int, seed: int = 11) -> list[int]:
     return sizes + [cover]
 
 
+def audiobook_sizes(total: int, n: int, seed: int = 29) -> list[int]:
+    """A many-file audiobook as people download them: n MP3 chapters (50–200 is common) of uneven
+    size plus a cover, summing to total."""
+    return multi_sizes(total, n, seed=seed)
+
+
 def proc_cpu_s(pid: int) -> float | None:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -325,22 +331,43 @@ def stats_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def throughput(swarm: Swarm, clients: list[type[Client]], keys: list[str], rounds: int) -> dict[str, Any]:
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {c.name: {k: [] for k in keys} for c in clients}
+def client_orders(names: list[str], keys: list[str], rounds: int, seed: int) -> list[dict[str, Any]]:
+    """The order the clients run in, shuffled for every round and payload from one seeded RNG: no
+    client always goes first (a warm page cache or a settled seeder favours whoever follows), and
+    the same seed gives the same orders, so a run can be repeated exactly."""
+    rng = random.Random(seed)
+    out = []
     for r in range(1, rounds + 1):
         for key in keys:
-            for cls in clients:  # interleaved: A B C D, A B C D, ...
-                rec = one_run(swarm, cls(), key, f"{cls.name}-{key}-{r}")
-                rec["round"] = r
-                runs[cls.name][key].append(rec)
-                log(f"  round {r} {key:6s} {cls.name:12s} {describe(rec)}")
+            order = list(names)
+            rng.shuffle(order)
+            out.append({"round": r, "key": key, "clients": order})
+    return out
+
+
+def throughput(
+    swarm: Swarm, clients: list[type[Client]], keys: list[str], rounds: int, seed: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Every client on every payload, `rounds` times, interleaved in a seeded random order per
+    round; returns the per-client figures and the orders used (recorded in the results)."""
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {c.name: {k: [] for k in keys} for c in clients}
+    by_name = {c.name: c for c in clients}
+    orders = client_orders([c.name for c in clients], keys, rounds, seed)
+    for step in orders:
+        r, key = step["round"], step["key"]
+        for name in step["clients"]:
+            cls = by_name[name]
+            rec = one_run(swarm, cls(), key, f"{cls.name}-{key}-{r}")
+            rec["round"] = r
+            runs[cls.name][key].append(rec)
+            log(f"  round {r} {key:9s} {cls.name:12s} {describe(rec)}")
     out: dict[str, Any] = {}
     for name, by_key in runs.items():
         main = stats_of(by_key[keys[0]])
         for key in keys[1:]:
             main[key] = stats_of(by_key[key])
         out[name] = main
-    return out
+    return out, orders
 
 
 TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
@@ -418,7 +445,7 @@ def memory(tmp: Path, counts: list[int], settle: float, config: dict[str, Any] |
                 stderr=subprocess.PIPE,
             )
             try:
-                so, se = p.communicate(timeout=240)
+                so, se = p.communicate(timeout=max(240, n))  # 1,000 torrents take longer to add
             finally:
                 PROCS.stop(p)
             if p.returncode != 0:
@@ -439,9 +466,16 @@ def memory(tmp: Path, counts: list[int], settle: float, config: dict[str, Any] |
         span = n_max - min(counts)
         per_peak = (out[hi]["peak_rss_mib"] - out[lo]["peak_rss_mib"]) / span if span else None
         per_now = (out[hi]["rss_mib"] - out[lo]["rss_mib"]) / span if span else None
+        # Least-squares slope over every count (not only the two ends): one noisy end cannot make it.
+        fit = None
+        if len(counts) >= 3:
+            fit = statistics.linear_regression(
+                [float(n) for n in counts], [out[str(n)]["peak_rss_mib"] for n in counts]
+            ).slope
         return {
             "counts": out,
             "rss_per_torrent_mib": per_peak,
+            "rss_per_torrent_fit_mib": fit,
             "rss_per_torrent_steady_mib": per_now,
             "torrent_size_mib": 1,
             "settle_s": settle,
@@ -605,28 +639,38 @@ def markdown(res: dict[str, Any]) -> str:
         L.append(
             "MiB/s from the seeder's first payload byte to the client's own completion signal; every run "
             "verified by SHA-256 against the source. Multi-file: the same size in "
-            f"{sz['multi_files']} files."
+            f"{sz['multi_files']} files; audiobook: the same size in {sz.get('audiobook_files', '?')} files "
+            f"(MP3 chapters). Client order: random per round and payload, seed {res.get('seed', '?')}."
         )
         L.append("")
         L.append(
-            "| client | median MiB/s | min | max | ok runs (single+multi) | multi-file median [min–max] | first byte after add (s) "
-            "| MiB/s from add | CPU s per GiB |"
+            "| client | median MiB/s | min | max | ok runs (single+multi+audiobook) | multi-file median [min–max] "
+            "| audiobook median [min–max] | first byte after add (s) | MiB/s from add | CPU s per GiB |"
         )
-        L.append("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+        L.append("|---|---:|---:|---:|---:|---|---|---:|---:|---:|")
         for name, c in res["clients"].items():
             mf = c.get("multi", {})
             mtxt = (
                 f"{fmt(mf.get('median_mibps'))} [{fmt(mf.get('min_mibps'))}–{fmt(mf.get('max_mibps'))}]" if mf else "–"
             )
-            fails = c["failed"] + (mf.get("failed", 0) if mf else 0)
-            ok = f"{c['ok']}" + (f"+{mf.get('ok', 0)}" if mf else "") + (f" ({fails} failed)" if fails else "")
+            ab = c.get("audiobook", {})
+            atxt = (
+                f"{fmt(ab.get('median_mibps'))} [{fmt(ab.get('min_mibps'))}–{fmt(ab.get('max_mibps'))}]" if ab else "–"
+            )
+            fails = c["failed"] + (mf.get("failed", 0) if mf else 0) + (ab.get("failed", 0) if ab else 0)
+            ok = (
+                f"{c['ok']}"
+                + (f"+{mf.get('ok', 0)}" if mf else "")
+                + (f"+{ab.get('ok', 0)}" if ab else "")
+                + (f" ({fails} failed)" if fails else "")
+            )
             L.append(
                 f"| {name} ({res['client_versions'].get(name, '')}) | **{fmt(c['median_mibps'])}** | "
-                f"{fmt(c['min_mibps'])} | {fmt(c['max_mibps'])} | {ok} | {mtxt} | {fmt(c['median_ttfb_s'], 2)} | "
+                f"{fmt(c['min_mibps'])} | {fmt(c['max_mibps'])} | {ok} | {mtxt} | {atxt} | {fmt(c['median_ttfb_s'], 2)} | "
                 f"{fmt(c['median_mibps_from_add'])} | {fmt(c['median_cpu_s_per_gib'], 1)} |"
             )
         for n, note in res.get("skipped_clients", {}).items():
-            L.append(f"| {n} | skipped: {note} | | | | | | | |")
+            L.append(f"| {n} | skipped: {note} | | | | | | | | |")
         L.append("")
         best, ratio = ratio_text(res)
         if best:
@@ -668,8 +712,13 @@ def markdown(res: dict[str, Any]) -> str:
         L.append("")
         L.append(
             f"**{mm['rss_per_torrent_mib'] * 1024:.0f} KiB ({mm['rss_per_torrent_mib']:.3f} MiB) of peak RSS per added "
-            f"torrent** (steady: {mm['rss_per_torrent_steady_mib'] * 1024:.0f} KiB); the old design budgeted "
-            "50–100 MB per torrent."
+            f"torrent** (steady: {mm['rss_per_torrent_steady_mib'] * 1024:.0f} KiB"
+            + (
+                f"; least-squares slope over every count: {mm['rss_per_torrent_fit_mib'] * 1024:.0f} KiB"
+                if mm.get("rss_per_torrent_fit_mib") is not None
+                else ""
+            )
+            + "); the old design budgeted 50–100 MB per torrent."
         )
         L.append("")
     if "startup" in res:
@@ -711,15 +760,19 @@ def chart(res: dict[str, Any], path: Path) -> None:
     if not names:
         return
     fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
-    width = 0.38
-    variants = [("single", "single file", "#3b75af"), ("multi", f"{res['sizes']['multi_files']} files", "#8fbbd9")]
+    width = 0.27
+    variants = [
+        ("single", "single file", "#3b75af"),
+        ("multi", f"{res['sizes']['multi_files']} files", "#8fbbd9"),
+        ("audiobook", f"{res['sizes'].get('audiobook_files', '?')} files (audiobook)", "#c7dcec"),
+    ]
     for j, (key, label, color) in enumerate(variants):
         xs, med, lo, hi = [], [], [], []
         for i, n in enumerate(names):
-            c = clients[n] if key == "single" else clients[n].get("multi", {})
+            c = clients[n] if key == "single" else clients[n].get(key, {})
             if not c or not c.get("median_mibps"):
                 continue
-            xs.append(i + (j - 0.5) * width)
+            xs.append(i + (j - (len(variants) - 1) / 2) * width)
             med.append(c["median_mibps"])
             lo.append(c["median_mibps"] - c["min_mibps"])
             hi.append(c["max_mibps"] - c["median_mibps"])
@@ -847,9 +900,16 @@ def main() -> int:
     ap.add_argument(
         "--multi-files", type=int, default=None, help="files in the multi-file variant (default 24, quick 8)"
     )
+    ap.add_argument(
+        "--audiobook-files",
+        type=int,
+        default=None,
+        help="files in the many-file audiobook payload (MP3 chapters + cover; default 120, quick 60)",
+    )
+    ap.add_argument("--seed", type=int, default=16, help="seed of the per-round random client order")
     ap.add_argument("--clients", default="mamdl,aria2,transmission,qbittorrent")
     ap.add_argument("--only", default="throughput,tuning,memory,startup,search", help="comma list of parts to run")
-    ap.add_argument("--memory-counts", default="1,50,200")
+    ap.add_argument("--memory-counts", default="1,50,200,1000")
     ap.add_argument("--seeder-disk-io", default="mmap", choices=["mmap", "pread", "posix"])
     ap.add_argument("--tmp", type=Path, help="where payloads and downloads go (default: system temp)")
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -861,6 +921,7 @@ def main() -> int:
     rounds = args.rounds or (2 if quick else 3)
     t_rounds = args.tuning_rounds or (2 if quick else 5)
     n_files = args.multi_files or (8 if quick else 24)
+    n_book = args.audiobook_files or (60 if quick else 120)
     parts = set(args.only.split(","))
     wanted = [c for c in args.clients.split(",") if c]
     install_signal_handlers()
@@ -870,9 +931,11 @@ def main() -> int:
         "quick": quick,
         "rounds": rounds,
         "tuning_rounds": t_rounds,
-        "sizes": {"payload_mib": size_mib, "multi_files": n_files, "memory_torrent_mib": 1},
+        "sizes": {"payload_mib": size_mib, "multi_files": n_files, "audiobook_files": n_book, "memory_torrent_mib": 1},
+        "seed": args.seed,
         "method": {
-            "throughput": "MiB/s = size / (client's completion signal - seeder's first payload byte); completion "
+            "throughput": "MiB/s = size / (client's completion signal - seeder's first payload byte); clients run "
+            "in a random order per round and payload (seeded, see client_order); completion "
             "polled every 20 ms over RPC (aria2, Transmission, qBittorrent) or the engine's own "
             "'finished' event (mamdl); each client a fresh process with fresh ports per run; "
             "data verified by SHA-256 and deleted after each run",
@@ -911,6 +974,7 @@ def main() -> int:
             swarm.add_payload("single", "bench-single.bin", [size_mib * MiB])
             # throughput compares clients on it; tuning runs the disk back-ends on it
             swarm.add_payload("multi", "Bench Multi Audiobook", multi_sizes(size_mib * MiB, n_files))
+            swarm.add_payload("audiobook", "Bench Many-File Audiobook", audiobook_sizes(size_mib * MiB, n_book))
         if swarm is not None:
             # One untimed download per payload: the seeder's first read of a file (page faults,
             # file pool) and the first engine start make whichever client comes first slower.
@@ -919,7 +983,8 @@ def main() -> int:
                 log(f"  warm-up {key:6s} (not counted) {describe(rec)}")
         if "throughput" in parts and swarm is not None:
             log(f"== download throughput: {', '.join(c.name for c in clients)}; {rounds} round(s)")
-            res["clients"] = throughput(swarm, clients, ["single", "multi"], rounds)
+            res["clients"], orders = throughput(swarm, clients, ["single", "multi", "audiobook"], rounds, args.seed)
+            res["client_order"] = {"seed": args.seed, "rounds": orders}
         if "tuning" in parts and swarm is not None:
             variants = TUNING_VARIANTS[:3] if quick else TUNING_VARIANTS
             log(f"== engine tuning (mamdl): {len(variants)} variants x {t_rounds} round(s)")
