@@ -125,9 +125,7 @@ def test_settings_are_accepted_by_libtorrent() -> None:
 
 def test_disk_io_choice_is_validated() -> None:
     assert EngineConfig(disk_io="mmap").disk_io_constructor() == "mmap_disk_io_constructor"
-    assert EngineConfig(disk_io="posix").disk_io_constructor() == "posix_disk_io_constructor"
-    # The default became pread (issue 16) once its disk-full recovery passed tests/engine/test_faults.py.
-    assert EngineConfig().disk_io_constructor() == "pread_disk_io_constructor"
+    assert EngineConfig().disk_io_constructor() == "posix_disk_io_constructor"
     with pytest.raises(pydantic.ValidationError):
         EngineConfig(disk_io="mmapp")  # libtorrent would silently fall back; we refuse
     with pytest.raises(pydantic.ValidationError):

@@ -103,13 +103,14 @@ class EngineConfig(BaseModel):
     upload_rate_limit: int = Field(0, ge=0)
     max_active_downloads: int = Field(3, ge=-1)
     """Downloads beyond this wait QUEUED. Seeds are never queued (a stopped seed risks a hit-and-run)."""
-    disk_io: DiskIO = "pread"
+    disk_io: DiskIO = "posix"
     """Measured by `./dev bench` (1 GiB, loopback, 2 cores): pread with 2 hashing threads downloads at
-    1,178 MiB/s against posix's 667 (about 70 MiB more RSS while downloading). pread used to fail the
-    disk-full recovery (tests/engine/test_faults.py): it kept per-torrent state after the failed
-    writes, the re-downloaded piece failed its hash check and the only seeder was banned. `resume()`
-    of an errored torrent now re-adds it (`Engine._reload`), which drops that state. mmap's RSS
-    grows with the file size."""
+    1,178 MiB/s against posix's 667 (about 70 MiB more RSS while downloading). pread's disk-full
+    recovery now passes (tests/engine/test_faults.py: `resume()` of an errored torrent re-adds it,
+    `Engine._reload`, dropping the per-torrent state pread kept after the failed writes). posix
+    stays the default because with pread the kill -9 test (tests/engine/test_crash.py) downloaded
+    more again after the restart: 1 run in 12 over its bound, 1 at exactly the bound (issue 16).
+    mmap's RSS grows with the file size."""
     hashing_threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)), ge=1, le=16)
     """libtorrent 2.1 hashes on one thread by default, which caps pread's speed on single files."""
     alert_mask: int | None = None
