@@ -92,3 +92,49 @@ def test_snapshots_and_live_fields(store: Store) -> None:
     )
     again = store.snapshot("a" * 40)
     assert again.progress == 0.5 and again.state == TorrentState.SEEDING and again.hash_failures == 2
+
+
+def test_schema_columns_are_the_record_fields(store: Store) -> None:
+    """The CREATE TABLE (plus migrations) and TorrentRecord name the same columns. Sabotage
+    caught: a field added to TorrentRecord without its column (inserts would fail at run time)."""
+    from dataclasses import fields
+
+    cols = {r[1] for r in store._query("PRAGMA table_info(torrents)")}
+    assert cols == {f.name for f in fields(TorrentRecord)}
+
+
+def test_write_snapshots_stores_every_live_column(store: Store) -> None:
+    """write_snapshots' column list is built from one tuple; each column lands. Sabotage caught:
+    storing the tracker message instead of the error for a failed announce, or dropping a
+    column from the tuple (its value would stay the stale one)."""
+    store.add_torrent(record(), b"T")
+    snap = store.snapshot("a" * 40)
+    update = dict(
+        state=TorrentState.SEEDING,
+        error="disk",
+        progress=0.75,
+        download_rate=11,
+        upload_rate=12,
+        peers=13,
+        seeds=14,
+        eta_seconds=15,
+        seeding_seconds=16,
+        uploaded=17,
+        downloaded=18,
+        hash_failures=19,
+        total_size=2000,
+        finished_at=21.0,
+        updated_at=22.0,
+        tracker_ok=False,
+        tracker_message="ignored",
+        tracker_error="announce failed",
+        tracker_at=23.0,
+        tracker_failures=24,
+    )
+    store.write_snapshots([snap.model_copy(update=update)])
+    rec = store.get("a" * 40)
+    assert rec is not None
+    expected = {**update, "tracker_message": "announce failed"}
+    expected.pop("tracker_error")
+    for name, value in expected.items():
+        assert getattr(rec, name) == value, name

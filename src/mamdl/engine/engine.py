@@ -32,7 +32,6 @@ from mamdl.engine.livestatus import TorrentEntry, status_to_live
 from mamdl.engine.lock import EngineLock
 from mamdl.engine.models import EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
 from mamdl.engine.savedir import check_save_dir, check_targets, free_bytes
-from mamdl.engine.seeding import goal_flags, ratio_of
 from mamdl.engine.settings import EngineConfig, session_params
 from mamdl.engine.store import Store, TorrentRecord, db_path
 from mamdl.engine.torrentfile import TorrentFile, load_torrent
@@ -673,29 +672,26 @@ class Engine(AlertHandlers):
         downloaded = max(live.all_time_download, t.base_downloaded + live.session_download)
         uploaded = max(live.all_time_upload, t.base_uploaded + live.session_upload)
         seeding = int(t.seeding_credit)
-        ratio = ratio_of(uploaded, downloaded, rec.total_size)
-        goal = rec.goal
-        r_met, t_met = goal_flags(goal, ratio=ratio, seeding_seconds=seeding)
         active = state == TorrentState.DOWNLOADING
         left = max(live.total_wanted - live.total_wanted_done, 0)
         eta = int(left / live.download_rate) if active and live.download_rate > 0 else None
-        return TorrentSnapshot(
+        return TorrentSnapshot.build(
+            goal=rec.goal,
+            total_size=rec.total_size,
+            downloaded=downloaded,
+            uploaded=uploaded,
+            seeding_seconds=seeding,
+            progress=live.progress,
             info_hash=rec.info_hash,
             name=rec.name,
             title=rec.title,
             mam_id=rec.mam_id,
             state=state,
-            progress=min(max(live.progress, 0.0), 1.0),
             download_rate=live.download_rate if not live.paused else 0,
             upload_rate=live.upload_rate if not live.paused else 0,
             peers=live.peers,
             seeds=live.seeds,
             eta_seconds=eta,
-            total_size=rec.total_size,
-            downloaded=downloaded,
-            uploaded=uploaded,
-            ratio=ratio,
-            seeding_seconds=seeding,
             save_path=rec.save_path,
             error=error,
             hash_failures=rec.hash_failures,
@@ -704,10 +700,6 @@ class Engine(AlertHandlers):
             tracker_message=t.tracker_message,
             tracker_at=t.tracker_at,
             tracker_failures=t.tracker_failures,
-            goal=goal,
-            ratio_goal_met=r_met,
-            seed_time_goal_met=t_met,
-            goal_met=r_met and t_met,
             added_at=rec.added_at,
             finished_at=rec.finished_at,
             updated_at=time.time(),

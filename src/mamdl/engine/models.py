@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,8 +83,29 @@ class SeedGoal(BaseModel):
     """Seconds of seeding to reach; MAM's 72 h by default so a download never becomes a hit-and-run."""
 
 
+def ratio_of(uploaded: int, downloaded: int, total_size: int) -> float:
+    """uploaded ÷ max(downloaded, size): a torrent re-verified from disk has downloaded nothing,
+    and must not count as an infinite ratio."""
+    base = max(downloaded, total_size)
+    return uploaded / base if base > 0 else 0.0
+
+
+def goal_flags(goal: SeedGoal, *, ratio: float, seeding_seconds: float) -> tuple[bool, bool]:
+    """(ratio goal met, seed-time goal met)."""
+    ratio_met = goal.ratio <= 0 or ratio + 1e-9 >= goal.ratio
+    time_met = seeding_seconds >= goal.seed_seconds
+    return ratio_met, time_met
+
+
+_DERIVED = frozenset({"ratio", "ratio_goal_met", "seed_time_goal_met", "goal_met"})
+
+
 class TorrentSnapshot(BaseModel):
-    """Everything known about one torrent at one moment, as plain data."""
+    """Everything known about one torrent at one moment, as plain data.
+
+    Every backend (the stored row, the live engine, an external client) builds it with `build`
+    from raw figures, so the derived values (ratio, goal flags) are computed in one place.
+    """
 
     info_hash: str
     name: str
@@ -130,6 +152,44 @@ class TorrentSnapshot(BaseModel):
     """When the download completed (not when seeding stopped)."""
     updated_at: float = Field(default_factory=time.time)
     """When the engine produced this snapshot; readers in other processes judge staleness by it."""
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        goal: SeedGoal,
+        total_size: int,
+        downloaded: int,
+        uploaded: int,
+        seeding_seconds: int,
+        progress: float,
+        **raw: Any,
+    ) -> TorrentSnapshot:
+        """A snapshot from a backend's raw figures. Why a builder: three backends used to compute
+        ratio and the goal flags each on their own, and a fix to one would silently miss the
+        others. The derived fields are refused here (a caller passing its own `goal_met` would
+        bring the copies back), and so are names that are not fields (pydantic would drop a typo)."""
+        bad = sorted(_DERIVED & raw.keys())
+        if bad:
+            raise TypeError(f"TorrentSnapshot.build derives {', '.join(bad)}; do not pass them")
+        unknown = sorted(raw.keys() - cls.model_fields.keys())
+        if unknown:
+            raise TypeError(f"TorrentSnapshot.build: no such field(s): {', '.join(unknown)}")
+        ratio = ratio_of(uploaded, downloaded, total_size)
+        ratio_met, time_met = goal_flags(goal, ratio=ratio, seeding_seconds=seeding_seconds)
+        return cls(
+            goal=goal,
+            total_size=total_size,
+            downloaded=downloaded,
+            uploaded=uploaded,
+            seeding_seconds=seeding_seconds,
+            progress=min(max(progress, 0.0), 1.0),
+            ratio=ratio,
+            ratio_goal_met=ratio_met,
+            seed_time_goal_met=time_met,
+            goal_met=ratio_met and time_met,
+            **raw,
+        )
 
     @property
     def done(self) -> bool:

@@ -9,21 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mamdl.engine.models import SeedGoal, TorrentSnapshot, TorrentState
+from mamdl.engine.models import TorrentSnapshot, TorrentState, goal_flags, ratio_of
 
-
-def ratio_of(uploaded: int, downloaded: int, total_size: int) -> float:
-    """uploaded ÷ max(downloaded, size): a torrent re-verified from disk has downloaded nothing,
-    and must not count as an infinite ratio."""
-    base = max(downloaded, total_size)
-    return uploaded / base if base > 0 else 0.0
-
-
-def goal_flags(goal: SeedGoal, *, ratio: float, seeding_seconds: float) -> tuple[bool, bool]:
-    """(ratio goal met, seed-time goal met)."""
-    ratio_met = goal.ratio <= 0 or ratio + 1e-9 >= goal.ratio
-    time_met = seeding_seconds >= goal.seed_seconds
-    return ratio_met, time_met
+# ratio_of and goal_flags live beside TorrentSnapshot.build (their one user there); the policy's
+# callers keep importing them from here.
+__all__ = ["goal_flags", "goals_met", "ratio_of", "torrents_to_stop"]
 
 
 def goals_met(snapshot: TorrentSnapshot) -> bool:

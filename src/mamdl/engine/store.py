@@ -24,7 +24,6 @@ from typing import Any
 
 from mamdl.config import ENGINE_DB_NAME
 from mamdl.engine.models import SeedGoal, TorrentSnapshot, TorrentState
-from mamdl.engine.seeding import goal_flags, ratio_of
 from mamdl.errors import EngineError
 
 SCHEMA_VERSION = 2
@@ -122,38 +121,32 @@ class TorrentRecord:
     def to_snapshot(self, *, live: bool = True) -> TorrentSnapshot:
         """The stored view as a snapshot; with `live=False` the rate/peer fields are zeroed
         (nobody is running the torrent)."""
-        ratio = ratio_of(self.uploaded, self.downloaded, self.total_size)
-        goal = self.goal
-        r_met, t_met = goal_flags(goal, ratio=ratio, seeding_seconds=self.seeding_seconds)
-        return TorrentSnapshot(
+        return TorrentSnapshot.build(
+            goal=self.goal,
+            total_size=self.total_size,
+            downloaded=self.downloaded,
+            uploaded=self.uploaded,
+            seeding_seconds=self.seeding_seconds,
+            progress=self.progress,
             info_hash=self.info_hash,
             name=self.name,
             title=self.title,
             mam_id=self.mam_id,
             state=self.state,
-            progress=min(max(self.progress, 0.0), 1.0),
             download_rate=self.download_rate if live else 0,
             upload_rate=self.upload_rate if live else 0,
             peers=self.peers if live else 0,
             seeds=self.seeds if live else 0,
             eta_seconds=self.eta_seconds if live else None,
-            total_size=self.total_size,
-            downloaded=self.downloaded,
-            uploaded=self.uploaded,
-            ratio=ratio,
-            seeding_seconds=self.seeding_seconds,
             save_path=self.save_path,
             error=self.error,
             hash_failures=self.hash_failures,
-            goal=goal,
-            ratio_goal_met=r_met,
-            seed_time_goal_met=t_met,
-            goal_met=r_met and t_met,
             added_at=self.added_at,
             finished_at=self.finished_at,
             updated_at=self.updated_at,
             tracker_ok=self.tracker_ok,
             tracker_message=self.tracker_message,
+            # The row keeps only the last announce's message; a failed one is the tracker error.
             tracker_error=self.tracker_message if self.tracker_ok is False else None,
             tracker_at=self.tracker_at,
             tracker_failures=self.tracker_failures,
@@ -320,42 +313,14 @@ class Store:
     def write_snapshots(self, snaps: Iterable[TorrentSnapshot]) -> None:
         """Store the latest live view of every running torrent, in one transaction."""
         rows = [
-            (
-                s.state.value,
-                s.error,
-                s.progress,
-                s.download_rate,
-                s.upload_rate,
-                s.peers,
-                s.seeds,
-                s.eta_seconds,
-                s.seeding_seconds,
-                s.uploaded,
-                s.downloaded,
-                s.hash_failures,
-                s.total_size,
-                s.finished_at,
-                s.updated_at,
-                None if s.tracker_ok is None else int(s.tracker_ok),
-                s.tracker_error if s.tracker_ok is False else s.tracker_message,
-                s.tracker_at,
-                s.tracker_failures,
-                s.info_hash,
-            )
+            [_snapshot_value(s, c) for c in _SNAPSHOT_COLUMNS] + [s.info_hash]
             for s in snaps
             if s.state != TorrentState.REMOVED
         ]
         if not rows:
             return
         with self._tx() as db:
-            db.executemany(
-                "UPDATE torrents SET state = ?, error = ?, progress = ?, download_rate = ?, upload_rate = ?,"
-                " peers = ?, seeds = ?, eta_seconds = ?, seeding_seconds = ?, uploaded = ?, downloaded = ?,"
-                " hash_failures = ?, total_size = ?, finished_at = ?, updated_at = ?, tracker_ok = ?,"
-                " tracker_message = ?, tracker_at = ?, tracker_failures = ?"
-                " WHERE info_hash = ? AND state != 'removed'",
-                rows,
-            )
+            db.executemany(_WRITE_SNAPSHOT_SQL, rows)
 
     def snapshots(self, *, live: bool = True, include_removed: bool = False) -> list[TorrentSnapshot]:
         """Every stored torrent as a snapshot (see `read_status` for the cross-process view)."""
@@ -373,6 +338,44 @@ def _to_sql(v: Any) -> Any:
     if isinstance(v, TorrentState):
         return v.value
     return v
+
+
+_SNAPSHOT_COLUMNS = (
+    "state",
+    "error",
+    "progress",
+    "download_rate",
+    "upload_rate",
+    "peers",
+    "seeds",
+    "eta_seconds",
+    "seeding_seconds",
+    "uploaded",
+    "downloaded",
+    "hash_failures",
+    "total_size",
+    "finished_at",
+    "updated_at",
+    "tracker_ok",
+    "tracker_message",
+    "tracker_at",
+    "tracker_failures",
+)
+"""The row columns a live snapshot refreshes (each named like the snapshot field it comes from);
+the rest (goals, names, added/removed times) change only through their own commands."""
+
+_WRITE_SNAPSHOT_SQL = (
+    f"UPDATE torrents SET {', '.join(f'{c} = ?' for c in _SNAPSHOT_COLUMNS)} WHERE info_hash = ? AND state != 'removed'"
+)
+
+
+def _snapshot_value(s: TorrentSnapshot, column: str) -> Any:
+    if column == "tracker_ok":
+        return None if s.tracker_ok is None else int(s.tracker_ok)
+    if column == "tracker_message":
+        # The row keeps one message for the last announce: the error when it failed.
+        return s.tracker_error if s.tracker_ok is False else s.tracker_message
+    return _to_sql(getattr(s, column))
 
 
 def _record_values(rec: TorrentRecord) -> list[Any]:

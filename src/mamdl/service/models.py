@@ -251,32 +251,16 @@ class TorrentStatus(BaseModel):
 
     @classmethod
     def from_snapshot(cls, s: TorrentSnapshot) -> TorrentStatus:
+        """The snapshot's shared fields as they are; only the renamed (goal), rounded and
+        status-only ones are spelled out, so a field added to both models needs no edit here."""
+        shared = s.model_dump(include=cls.model_fields.keys() & type(s).model_fields.keys())
         return cls(
-            info_hash=s.info_hash,
-            name=s.name,
-            title=s.title,
-            mam_id=s.mam_id,
-            state=s.state.value if hasattr(s.state, "value") else str(s.state),
-            progress=round(s.progress, 4),
-            download_rate=s.download_rate,
-            upload_rate=s.upload_rate,
-            peers=s.peers,
-            seeds=s.seeds,
-            eta_seconds=s.eta_seconds,
-            total_size=s.total_size,
-            downloaded=s.downloaded,
-            uploaded=s.uploaded,
-            ratio=round(s.ratio, 3),
-            ratio_goal=s.goal.ratio,
-            seeding_seconds=s.seeding_seconds,
-            seed_seconds_goal=s.goal.seed_seconds,
-            goal_met=s.goal_met,
-            hash_failures=s.hash_failures,
-            error=s.error,
-            tracker_error=s.tracker_error,
-            save_path=s.save_path,
-            added_at=s.added_at,
-            finished_at=s.finished_at,
-            tracker_ok=s.tracker_ok,
-            tracker_failures=s.tracker_failures,
+            **{
+                **shared,
+                "state": s.state.value,
+                "progress": round(s.progress, 4),
+                "ratio": round(s.ratio, 3),
+                "ratio_goal": s.goal.ratio,
+                "seed_seconds_goal": s.goal.seed_seconds,
+            }
         )
