@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import libtorrent as lt
 
@@ -27,8 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("mamdl.engine.engine")
 
 
-class AlertHandlers:
-    """Alert handling for `Engine`; relies on the engine's torrents, lock, store and emitters."""
+class EngineCore(Protocol):
+    """What the alert handlers use but `Engine` owns: its torrents, lock, conditions, store and
+    emitters. Written as a Protocol so the contract is one named, checked list: `AlertHandlers`
+    subclasses it, and mypy treats a member `Engine` fails to provide as abstract (constructing
+    an `Engine` then fails type checking) instead of the mixin silently declaring it."""
 
     _lock: threading.RLock
     _changed: threading.Condition
@@ -40,13 +43,15 @@ class AlertHandlers:
     _subscribers: list[Any]
     _store: Store | None
 
-    if TYPE_CHECKING:  # provided by Engine
+    def _emit(self, kind: str, info_hash: str, message: str = "", snap: TorrentSnapshot | None = None) -> None: ...
+    def _make_snapshot(self, t: TorrentEntry) -> TorrentSnapshot: ...
+    def _save_resume(self, t: TorrentEntry, *, force: bool = True) -> bool: ...
+    def _refresh(self, info_hash: str) -> None: ...
+    def snapshot(self, info_hash: str) -> TorrentSnapshot: ...
 
-        def _emit(self, kind: str, info_hash: str, message: str = "", snap: TorrentSnapshot | None = None) -> None: ...
-        def _make_snapshot(self, t: TorrentEntry) -> TorrentSnapshot: ...
-        def _save_resume(self, t: TorrentEntry, *, force: bool = True) -> bool: ...
-        def _refresh(self, info_hash: str) -> None: ...
-        def snapshot(self, info_hash: str) -> TorrentSnapshot: ...
+
+class AlertHandlers(EngineCore):
+    """Alert handling for `Engine` (a mixin): reacts to libtorrent's alerts through `EngineCore`."""
 
     def _hash_of(self, alert: Any) -> str | None:
         h = getattr(alert, "handle", None)
