@@ -145,6 +145,25 @@ class Settings(BaseSettings):
     cwa_ingest_dir: Path | None = None
     """Calibre-Web-Automated's ingest folder: ebooks are *copied* in (CWA moves/deletes what it ingests)."""
 
+    # --- the BitTorrent client that moves the bytes -------------------------------------------------
+    backend: Literal["embedded", "qbittorrent", "transmission", "deluge"] = "embedded"
+    """`embedded`: mamdl's own libtorrent engine. Otherwise the client the user already runs, driven
+    through its API (`client_url` ...); mamdl's guards and seeding policy apply either way."""
+    client_url: str | None = None
+    """The client's API: qBittorrent's WebUI (`http://host:8080`), Transmission's RPC
+    (`http://host:9091/transmission/rpc`) or deluged's daemon port (`host:58846`)."""
+    client_username: str | None = None
+    client_password: SecretStr | None = None
+    """A secret like the cookie: never printed, registered with the redactor, 0600 on disk."""
+    client_category: str = "mam"
+    """qBittorrent category; a label in Transmission and Deluge."""
+    ebook_save_path: Path | None = None
+    audiobook_save_path: Path | None = None
+    """Where the client saves each format (`--to` wins; then these; then `download_dir`)."""
+    path_map: dict[str, str] = Field(default_factory=dict)
+    """Local path prefix -> the same folder as the client sees it (containers, seedboxes), e.g.
+    `{"/srv/books" = "/downloads"}`."""
+
     # --- account safety ---------------------------------------------------------------------------
     unsat_reserve: int = Field(default=5, ge=0)
     wedge: Literal["never", "auto", "always"] = "never"
@@ -240,6 +259,11 @@ class Settings(BaseSettings):
         # Resolved once, with the rest of the settings: a later change to MAMDL_HOME (a test, a
         # library user) must not move one Service's files half-way through its life.
         self._paths = Paths.resolve()
+        if self.client_password is not None:
+            from mamdl.redact import register_secret
+
+            # Known to the redactor as soon as it is read: no log line, error or output can carry it.
+            register_secret(self.client_password.get_secret_value())
 
     @property
     def paths(self) -> Paths:
@@ -276,6 +300,14 @@ class Settings(BaseSettings):
     def seed_seconds(self) -> int:
         return int(self.seed_hours * 3600)
 
+    def client_path(self, local: str | Path) -> str:
+        """A local path as the client sees it (`path_map`, longest prefix first)."""
+        return _map_prefix(str(local), self.path_map)
+
+    def local_path(self, client: str) -> str:
+        """A path the client reports, as seen here (the reverse of `client_path`)."""
+        return _map_prefix(client, {v: k for k, v in self.path_map.items()})
+
     def require_cookie(self) -> str:
         if self.mam_id is None or not self.mam_id.get_secret_value().strip():
             raise ConfigError(
@@ -289,6 +321,7 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         data["mam_id"] = "<set>" if self.mam_id else None
         data["abs_token"] = "<set>" if self.abs_token else None
+        data["client_password"] = "<set>" if self.client_password else None
         data["config_file"] = str(self.paths.config_file)
         data["state_dir"] = str(self.paths.state_dir)
         return data
@@ -322,6 +355,14 @@ def template_problem(template: str) -> str | None:
     except ValueError as exc:
         return f"Library template {template!r} is malformed: {exc}"
     return None
+
+
+def _map_prefix(path: str, mapping: dict[str, str]) -> str:
+    for src in sorted(mapping, key=len, reverse=True):
+        s = src.rstrip("/")
+        if path == s or path.startswith(s + "/"):
+            return mapping[src].rstrip("/") + path[len(s) :]
+    return path
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -379,4 +420,6 @@ def _toml_value(v: Any) -> str:
         return repr(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(x)}" for k, x in v.items()) + "}"
     return json.dumps(str(v))  # a JSON string is a valid TOML basic string

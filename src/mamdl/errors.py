@@ -104,6 +104,11 @@ class EngineBusy(EngineError):
     """Another process already drives libtorrent on this state directory."""
 
 
+class ClientError(EngineError):
+    """The user's BitTorrent client (qBittorrent, Transmission, Deluge) is down, refused our login
+    or the request; the message names the client and the fix, never the password."""
+
+
 class EngineTimeout(EngineError):
     """The engine did not reach the awaited state in time (the torrent may still get there)."""
 

@@ -68,6 +68,10 @@ class DownloadsMixin(SafetyMixin):
 
     def start_engine(self) -> TorrentBackend:
         """Own the backend for this state dir (raises EngineBusy naming the holder)."""
+        if (self._engine is None or not self._owns_engine) and self.settings.backend != "embedded":
+            from mamdl.engine.clients import client_backend
+
+            self._engine, self._owns_engine = client_backend(self.settings).start(), True
         if self._engine is None or not self._owns_engine:
             from mamdl.engine import Engine
             from mamdl.service.connectivity import ensure_listen_port
@@ -196,7 +200,7 @@ class DownloadsMixin(SafetyMixin):
                 fetched: FetchResult = self.fetch(torrent_id, result=result, wedge=wd.allowed, wedge_reason=wd.reason)
             info_hash = None
             if download:
-                save = (dest or self.settings.effective_download_dir).expanduser()
+                save = self.save_path_for(result.format if result is not None else None, dest)
                 engine = self.engine()
                 info_hash = engine.add(
                     Path(fetched.path),
@@ -241,6 +245,17 @@ class DownloadsMixin(SafetyMixin):
             wedge=wd.allowed,
             wedge_reason=wd.reason,
         )
+
+    def save_path_for(self, book_format: str | None, dest: Path | None = None) -> Path:
+        """`--to` wins; then the per-format folder (`ebook_save_path` / `audiobook_save_path`);
+        then `download_dir`."""
+        if dest is not None:
+            return dest.expanduser()
+        per_format = {
+            "ebook": self.settings.ebook_save_path,
+            "audiobook": self.settings.audiobook_save_path,
+        }.get((book_format or "").lower())
+        return (per_format or self.settings.effective_download_dir).expanduser()
 
     def add_torrent_file(
         self, path: Path, *, dest: Path | None = None, goal: SeedGoal | None = None, force: bool = False
