@@ -107,6 +107,11 @@ class Daemon:
             self._log.close()
             self._log = None
 
+    def held(self) -> dict[str, dict]:
+        """What the client itself says it holds, read with the client's library (not mamdl's
+        backend): info-hash -> {category, save_path, progress}."""
+        raise NotImplementedError
+
     def mamdl_env(self) -> dict[str, str]:
         return {
             "MAMDL_BACKEND": self.backend,
@@ -183,6 +188,15 @@ class QBittorrent(Daemon):
         p = str(self.workdir)
         return dict(os.environ, HOME=p, XDG_CONFIG_HOME=p, XDG_DATA_HOME=p, XDG_CACHE_HOME=p)
 
+    def held(self) -> dict[str, dict]:
+        import qbittorrentapi
+
+        c = qbittorrentapi.Client(host=self.url, username=self.username, password=self.password)
+        return {
+            t["hash"]: {"category": t["category"], "save_path": t["save_path"].rstrip("/"), "progress": t["progress"]}
+            for t in c.torrents_info()
+        }
+
     def argv(self) -> list[str]:
         return ["qbittorrent-nox", f"--profile={self.workdir}", f"--webui-port={self.api_port}"]
 
@@ -232,6 +246,19 @@ class Transmission(Daemon):
         cfg = self.workdir / "transmission"
         cfg.mkdir(parents=True, exist_ok=True)
         (cfg / "settings.json").write_text(json.dumps(settings, indent=1))
+
+    def held(self) -> dict[str, dict]:
+        import transmission_rpc
+
+        c = transmission_rpc.Client(host="127.0.0.1", port=self.api_port, username=self.username, password=self.password)
+        return {
+            t.hash_string: {
+                "category": ",".join(t.labels),
+                "save_path": t.download_dir.rstrip("/"),
+                "progress": t.percent_done,
+            }
+            for t in c.get_torrents()
+        }
 
     def argv(self) -> list[str]:
         return ["transmission-daemon", "-f", "-g", str(self.workdir / "transmission")]
@@ -284,6 +311,20 @@ class Deluge(Daemon):
             "enc_out_policy": 1,
         }
         (cfg / "core.conf").write_text(json.dumps(core) + json.dumps(body, indent=2))
+
+    def held(self) -> dict[str, dict]:
+        from deluge_client import DelugeRPCClient
+
+        c = DelugeRPCClient("127.0.0.1", self.api_port, self.username, self.password, decode_utf8=True)
+        c.connect()
+        try:
+            rows = c.call("core.get_torrents_status", {}, ["label", "save_path", "progress"])
+        finally:
+            c.disconnect()
+        return {
+            h: {"category": r.get("label", ""), "save_path": r["save_path"].rstrip("/"), "progress": r["progress"] / 100}
+            for h, r in rows.items()
+        }
 
     def argv(self) -> list[str]:
         return ["deluged", "-d", "-c", str(self.workdir / "deluge"), "-p", str(self.api_port), "-L", "warning"]

@@ -242,7 +242,14 @@ class ClientBackend:
         processes see them). A client that cannot be reached raises a `ClientError`."""
         with self._mutex:
             records = self.store.records()
-            views = self._client_torrents([r.info_hash for r in records]) if records else {}
+            try:
+                views = self._client_torrents([r.info_hash for r in records]) if records else {}
+            except ClientError as exc:
+                # Readers of the saved view (`mam status` in another process) see why the numbers
+                # stopped moving; the next good snapshot clears it.
+                for r in records:
+                    self.store.update(r.info_hash, error=str(exc), download_rate=0, upload_rate=0, peers=0, seeds=0)
+                raise
             snaps = [self._merge(r, views.get(r.info_hash)) for r in records]
             self.store.write_snapshots(snaps)
             for s in snaps:
