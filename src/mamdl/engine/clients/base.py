@@ -385,8 +385,18 @@ class ClientBackend:
     def _fail(self, what: str, exc: BaseException, fix: str) -> ClientError:
         """One clear message naming the client and the fix; the library's text is redacted (it
         could echo a URL with credentials)."""
-        detail = redact(str(exc)).strip() or exc.__class__.__name__
-        return ClientError(f"{self.label} at {self.url}: {what} ({detail[:200]}); {fix}")
+        text = redact(str(exc)).strip()
+        low = text.lower()
+        if "refused" in low or "newconnectionerror" in low:
+            detail = "connection refused"
+        elif "timed out" in low or "timeout" in low:
+            detail = "timed out"
+        elif "name or service not known" in low or "nodename nor servname" in low:
+            detail = "unknown host"
+        else:
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            detail = lines[0][:160] if lines else exc.__class__.__name__
+        return ClientError(f"{self.label} at {self.url}: {what} ({detail}); {fix}")
 
     # ------------------------------------------------------------------ per client
 
