@@ -264,6 +264,36 @@ def seed_cmd(
         _seed_loop(svc, console(), forever=forever, interval=interval)
 
 
+@app.command("adopt")
+@handle_errors
+def adopt_cmd(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be adopted; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Bring the MAM torrents already in your client (qBittorrent, Transmission, Deluge) under
+    mamdl's status, seeding policy and hit-and-run guard, matched to MAM ids by info-hash. Only
+    torrents on MAM's tracker are taken; their data is not touched.
+
+    Examples: `mam adopt --dry-run`, then `mam adopt`."""
+    from mamdl.service.adopt import adopt
+
+    with make_service() as svc:
+        rows = adopt(svc, dry_run=dry_run)
+    if as_json:
+        emit_json(rows)
+        return
+    out = console()
+    if not rows:
+        out.print("No MAM torrents in the client.")
+        return
+    from rich.markup import escape
+
+    for r in rows:
+        mark = "[green]adopted[/]" if r.adopted else ("[dim]would adopt[/]" if dry_run else "[dim]kept[/]")
+        ident = f"MAM {r.mam_id}" if r.mam_id is not None else "no MAM id"
+        out.print(f"{mark} {r.info_hash[:8]} {escape(r.title or r.name)} ({ident}){' - ' + r.note if r.note else ''}")
+
+
 # ---------------------------------------------------------------------- shared loops
 
 
@@ -291,7 +321,12 @@ def _say_service(svc, out) -> None:
 
 
 def _say_seeding(svc, out) -> None:
-    if svc.owns_engine:
+    if svc.owns_engine and svc.settings.backend != "embedded":
+        out.print(
+            f"Seeding continues in {svc.settings.backend}; mamdl's seeding policy and hit-and-run checks "
+            "run while `mam serve` (the background service) runs."
+        )
+    elif svc.owns_engine:
         out.print("Downloaded. MAM needs 72 h of seeding: this run has stopped seeding; `mam seed` resumes it.")
     elif svc.service_info is not None:
         out.print(

@@ -91,10 +91,27 @@ class HealthMixin(DownloadsMixin):
         checks: list[Check] = []
         checks.append(self._check_files())
         checks.extend(self._check_session())
-        checks.append(self._check_identity())
-        checks.append(self._check_listen_port())
+        if self.settings.backend == "embedded":
+            checks.append(self._check_identity())
+            checks.append(self._check_listen_port())
+        else:
+            checks.extend(self._check_client())
         checks.append(self._check_connectable())
         return checks
+
+    def _check_client(self) -> list[Check]:
+        """The user's client as it reports itself: reachable, logged in, version, listen port,
+        DHT/PEX/LSD, and the global limits or queues that would stop MAM torrents on the client's
+        own clock. Never takes the engine lock (a running service keeps it)."""
+        from mamdl.engine.clients import client_backend
+
+        backend = client_backend(self.settings, take_lock=False)
+        try:
+            found = backend.checks()
+        finally:
+            backend.close()
+        status = {"ok": "ok", "warn": "warn", "error": "fail"}
+        return [Check(name=c.name, status=status[c.level], detail=c.detail) for c in found]  # type: ignore[arg-type]
 
     def _check_connectable(self) -> Check:
         from mamdl.service.connectivity import connectable_verdict

@@ -168,3 +168,48 @@ def test_wrong_password_is_one_clear_line(client, make_swarm, isolated_home, mon
     assert p.returncode != 0 and "Traceback" not in p.stderr
     assert "qBittorrent" in p.stderr and "client_password" in p.stderr, p.stderr
     assert wrong not in p.stderr + p.stdout
+
+
+@pytest.mark.parametrize("client", ALL, indirect=True)
+def test_adopt_takes_only_mam_torrents(client, make_swarm, isolated_home, tmp_path):
+    """Sabotage caught: adopting every torrent in the client (the non-MAM one shows up in status),
+    not matching the MAM id by info-hash (mam_id missing: the hit-and-run guard could not judge
+    it), or adopt touching the data (the MAM torrent re-downloaded or moved)."""
+    import fastbencode
+
+    from mamdl.config import load_settings
+    from mamdl.engine.clients import client_backend
+    from tests.engine.swarm import make_payload
+
+    sb = make_swarm()
+    tid = _tid("dune")
+    theirs = make_payload(tmp_path / "other-src", name="linux-iso")
+    meta = fastbencode.bdecode(theirs.torrent)
+    meta[b"announce"] = b"http://127.0.0.2:9/announce"  # another tracker (loopback, nobody listens)
+    mam_dir, other_dir = tmp_path / "client-mam", tmp_path / "client-other"
+    raw = client_backend(load_settings(), take_lock=False).start()  # adds as the user would, no records
+    try:
+        with Dialer(sb, tid, client):
+            raw._client_add(sb.torrent_bytes(tid), str(mam_dir), paused=False)
+            raw._client_add(fastbencode.bencode(meta), str(other_dir), paused=True)
+            h = sb.info_hash(tid)
+            wait_until(lambda: client.held().get(h, {}).get("progress") == 1.0, timeout=120, what="MAM download")
+    finally:
+        raw.close()
+    before = {p: p.stat().st_mtime_ns for p in mam_dir.rglob("*") if p.is_file()}
+
+    p = run_mam("adopt", "--dry-run", "--json")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert [r["info_hash"] for r in json.loads(p.stdout)] == [h] and json.loads(run_mam("status", "--json").stdout) == []
+
+    p = run_mam("adopt", "--json")
+    assert p.returncode == 0, p.stdout + p.stderr
+    rows = json.loads(p.stdout)
+    assert [(r["info_hash"], r["mam_id"], r["adopted"]) for r in rows] == [(h, tid, True)]
+    status = json.loads(run_mam("status", "--json").stdout)
+    assert [(s["info_hash"], s["mam_id"], s["state"]) for s in status] == [(h, tid, "seeding")]
+    assert status[0]["save_path"] == str(mam_dir)
+    assert run_mam("remove", h[:8]).returncode == 3  # now guarded: MAM counts it unsatisfied
+    assert {p: p.stat().st_mtime_ns for p in mam_dir.rglob("*") if p.is_file()} == before
+    assert theirs.info_hash in client.held() and h in client.held()
+    assert json.loads(run_mam("adopt", "--json").stdout)[0]["adopted"] is False  # twice is a no-op
