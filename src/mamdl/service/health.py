@@ -111,7 +111,7 @@ class HealthMixin(DownloadsMixin):
         finally:
             backend.close()
         status = {"ok": "ok", "warn": "warn", "error": "fail"}
-        return [Check(name=c.name, status=status[c.level], detail=c.detail) for c in found]  # type: ignore[arg-type]
+        return [Check(name=c.name, status=status[c.level], detail=c.detail) for c in found]
 
     def _check_connectable(self) -> Check:
         from mamdl.service.connectivity import connectable_verdict

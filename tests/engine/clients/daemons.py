@@ -250,7 +250,9 @@ class Transmission(Daemon):
     def held(self) -> dict[str, dict]:
         import transmission_rpc
 
-        c = transmission_rpc.Client(host="127.0.0.1", port=self.api_port, username=self.username, password=self.password)
+        c = transmission_rpc.Client(
+            host="127.0.0.1", port=self.api_port, username=self.username, password=self.password
+        )
         return {
             t.hash_string: {
                 "category": ",".join(t.labels),
@@ -322,7 +324,11 @@ class Deluge(Daemon):
         finally:
             c.disconnect()
         return {
-            h: {"category": r.get("label", ""), "save_path": r["save_path"].rstrip("/"), "progress": r["progress"] / 100}
+            h: {
+                "category": r.get("label", ""),
+                "save_path": r["save_path"].rstrip("/"),
+                "progress": r["progress"] / 100,
+            }
             for h, r in rows.items()
         }
 

@@ -200,7 +200,9 @@ def test_adopt_takes_only_mam_torrents(client, make_swarm, isolated_home, tmp_pa
 
     p = run_mam("adopt", "--dry-run", "--json")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert [r["info_hash"] for r in json.loads(p.stdout)] == [h] and json.loads(run_mam("status", "--json").stdout) == []
+    assert [r["info_hash"] for r in json.loads(p.stdout)] == [h] and json.loads(
+        run_mam("status", "--json").stdout
+    ) == []
 
     p = run_mam("adopt", "--json")
     assert p.returncode == 0, p.stdout + p.stderr

@@ -336,9 +336,11 @@ class ClientBackend:
     def _merge(self, rec: TorrentRecord, view: ClientView | None) -> TorrentSnapshot:
         """mamdl's record plus the client's live view, as the embedded engine would report it."""
         goal = rec.goal
+        error: str | None
+        rates: tuple[int, int, int, int, int | None]
         if view is None:
             state, error = TorrentState.ERROR, f"no longer in {self.label} (removed there?)"
-            progress, total, down, up, seeding = rec.progress, rec.total_size, rec.downloaded, rec.uploaded, 0
+            progress, total, down, up = rec.progress, rec.total_size, rec.downloaded, rec.uploaded
             rates = (0, 0, 0, 0, None)
             save = rec.save_path
             finished_at = rec.finished_at

@@ -215,7 +215,7 @@ class DelugeBackend(ClientBackend):
                 Check(
                     "warn",
                     "Deluge share limits",
-                    f"global stop at ratio {c.get('stop_seed_at_ratio_ratio', c.get('share_ratio_limit'))}"
+                    f"global stop at ratio {c.get('stop_seed_ratio')}"
                     f"{' and remove' if c.get('remove_seed_at_ratio') else ''}: mamdl turns it off for its own "
                     "torrents, but other MAM torrents stop on Deluge's clock, which runs ahead of MAM's "
                     "(hit-and-runs). Turn it off (Preferences > Queue) or `mam adopt` those torrents",

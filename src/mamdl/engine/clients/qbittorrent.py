@@ -239,9 +239,7 @@ class QBittorrentBackend(ClientBackend):
             Check(
                 "ok",
                 "qBittorrent DHT/PeX/LSD",
-                (", ".join(on) + " on; private torrents (MAM's) never use them, so this is harmless")
-                if on
-                else "off",
+                (", ".join(on) + " on; private torrents (MAM's) never use them, so this is harmless") if on else "off",
             )
         )
         limits = []

@@ -18,9 +18,7 @@ from mamdl.engine.models import TorrentState
 
 FIX_DOWN = "start transmission-daemon (or its container), enable RPC, and check client_url"
 FIX_AUTH = "check client_username and client_password (settings.json: rpc-username, rpc-password)"
-FIX_WHITELIST = (
-    "Transmission refuses this address: add it to rpc-whitelist (or rpc-host-whitelist) in settings.json"
-)
+FIX_WHITELIST = "Transmission refuses this address: add it to rpc-whitelist (or rpc-host-whitelist) in settings.json"
 UNLIMITED = 2
 """seedRatioMode / seedIdleMode: 0 = the session's limit, 1 = the torrent's own, 2 = unlimited."""
 
