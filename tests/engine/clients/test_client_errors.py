@@ -51,7 +51,7 @@ def test_qbittorrent_ban_is_named(client, monkeypatch):
     for _ in range(6):  # the test daemon bans after 5 failures
         with pytest.raises(ClientError) as err:
             client_backend(load_settings()).start()
-    assert "banned" in str(err.value), str(err.value)
+    assert "banned" in str(err.value) and "wait for the ban to expire" in str(err.value), str(err.value)
 
 
 @pytest.mark.parametrize("client", ALL, indirect=True)
