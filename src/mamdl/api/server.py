@@ -81,7 +81,7 @@ def run_serve(settings: Settings, *, host: str | None = None, port: int | None =
     sock = None
     supervisor = None
     try:
-        backend = svc.start_engine()
+        backend = svc.start_engine(require_client=False)  # a client down now is picked up later
         svc.watch_library()  # place each download in the library when it finishes (if configured)
         sup_svc.attach_backend(backend)
         supervisor = Supervisor(sup_svc)

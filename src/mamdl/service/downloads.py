@@ -66,12 +66,14 @@ class DownloadsMixin(SafetyMixin):
 
     # ------------------------------------------------------------------ the backend
 
-    def start_engine(self) -> TorrentBackend:
-        """Own the backend for this state dir (raises EngineBusy naming the holder)."""
+    def start_engine(self, *, require_client: bool = True) -> TorrentBackend:
+        """Own the backend for this state dir (raises EngineBusy naming the holder). With a client
+        backend, `require_client=False` (the service) starts even while the client is down."""
         if (self._engine is None or not self._owns_engine) and self.settings.backend != "embedded":
             from mamdl.engine.clients import client_backend
 
-            self._engine, self._owns_engine = client_backend(self.settings).start(), True
+            backend = client_backend(self.settings).start(require_client=require_client)
+            self._engine, self._owns_engine = backend, True
         if self._engine is None or not self._owns_engine:
             from mamdl.engine import Engine
             from mamdl.service.connectivity import ensure_listen_port

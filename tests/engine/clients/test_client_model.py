@@ -175,3 +175,12 @@ def test_policy_stop_reads_as_finished_user_pause_as_paused(isolated_home):
     assert b._merge(rec, view).state == TorrentState.PAUSED
     gone = b._merge(rec, None)
     assert gone.state == TorrentState.ERROR and "no longer in client" in (gone.error or "")
+
+
+def test_client_backends_implement_the_service_protocol(isolated_home):
+    """Sabotage caught: a client backend missing a method the service calls (`finish`, `events`...)."""
+    from mamdl.engine.clients import client_backend
+    from mamdl.service.backend import TorrentBackend
+
+    for name in ("qbittorrent", "transmission", "deluge"):
+        assert isinstance(client_backend(load_settings(backend=name), take_lock=False), TorrentBackend)

@@ -91,7 +91,13 @@ def test_get_download_lands_in_the_client_and_removal_is_guarded(client, make_sw
     for f in sb.payload_files(tid):
         assert hashlib.sha256((dest / f.relpath).read_bytes()).hexdigest() == f.sha256
     size = sum(f.size for f in sb.payload_files(tid))
-    assert sb.state_snapshot()["user"]["accounted_downloaded"] >= size  # the tracker saw our client
+    # The tracker counts what our client announced (its `completed` announce may trail the data).
+    wait_until(
+        lambda: sb.state_snapshot()["user"]["accounted_downloaded"] >= size,
+        timeout=90,
+        interval=0.5,
+        what="the sandbox tracker counting the client's download",
+    )
 
     p = run_mam("status", "--json")
     outputs += [p.stdout, p.stderr]
@@ -215,3 +221,21 @@ def test_adopt_takes_only_mam_torrents(client, make_swarm, isolated_home, tmp_pa
     assert {p: p.stat().st_mtime_ns for p in mam_dir.rglob("*") if p.is_file()} == before
     assert theirs.info_hash in client.held() and h in client.held()
     assert json.loads(run_mam("adopt", "--json").stdout)[0]["adopted"] is False  # twice is a no-op
+
+
+@pytest.mark.parametrize("client", ["qbittorrent"], indirect=True)
+def test_service_starts_while_the_client_is_down(client, make_swarm, isolated_home, tmp_path, monkeypatch):
+    """Sabotage caught: `mam serve` refusing to start (or dying) because the client is down at
+    boot (a reboot where the service starts before the client's container): it must start, and
+    work once the client is back."""
+    monkeypatch.setenv("MAMDL_AUTO_SERVE", "1")
+    sb = make_swarm()
+    client.stop()
+    p = run_mam("service", "start", timeout=90)
+    assert p.returncode == 0, p.stdout + p.stderr
+    client.start()
+    tid = _tid("dune")
+    p = run_mam("get", str(tid), "--download", "--to", str(tmp_path / "d"), timeout=180)
+    assert p.returncode == 0 and "Complete and verified" in p.stdout, p.stdout + p.stderr
+    assert sb.info_hash(tid) in client.held()
+    assert run_mam("service", "stop").returncode == 0

@@ -102,11 +102,14 @@ class ClientBackend:
         self._store: Store | None = None
         self._mutex = threading.RLock()
         self._closed = threading.Event()
+        self._connected = False
 
     # ------------------------------------------------------------------ life cycle
 
-    def start(self) -> ClientBackend:
-        """Own the state dir (like the embedded engine) and log in to the client."""
+    def start(self, *, require_client: bool = True) -> ClientBackend:
+        """Own the state dir (like the embedded engine) and log in to the client. A command
+        fails at once when the client is down (`require_client`); the long-lived service starts
+        anyway, says so, and connects once the client is back."""
         state_dir = self.settings.paths.state_dir
         if self._take_lock:
             lock = EngineLock(state_dir)
@@ -114,11 +117,23 @@ class ClientBackend:
             self._lock = lock
         try:
             self._store = Store(self.settings.paths.engine_db)
-            self._client_connect()
+            self._ready()
+        except ClientError as exc:
+            if require_client:
+                self.close()
+                raise
+            log.warning("%s; will keep trying", exc)
         except BaseException:
             self.close()
             raise
         return self
+
+    def _ready(self) -> None:
+        """Log in (and set up our category/label) once; after that each library re-logs in on its
+        own, and the adapters reconnect after the client comes back."""
+        if not self._connected:
+            self._client_connect()
+            self._connected = True
 
     def close(self) -> None:
         self._closed.set()
@@ -159,6 +174,7 @@ class ClientBackend:
         goal = goal or SeedGoal()
         save = str(Path(save_path).expanduser())
         with self._mutex:
+            self._ready()
             existing = self.store.get(h)
             present = self._client_torrents([h])
             if h in present:
@@ -243,6 +259,8 @@ class ClientBackend:
         with self._mutex:
             records = self.store.records()
             try:
+                if records:
+                    self._ready()
                 views = self._client_torrents([r.info_hash for r in records]) if records else {}
             except ClientError as exc:
                 # Readers of the saved view (`mam status` in another process) see why the numbers
@@ -281,6 +299,7 @@ class ClientBackend:
 
     def candidates(self, hosts: tuple[str, ...]) -> list[ClientView]:
         """The client's torrents announcing to one of `hosts` (MAM's trackers), ours or not."""
+        self._ready()
         return [v for v in self._client_all() if any(is_mam_tracker(u, hosts) for u in v.trackers)]
 
     def adopt(self, view: ClientView, *, mam_id: int | None, title: str | None, goal: SeedGoal) -> bool:
@@ -325,6 +344,7 @@ class ClientBackend:
     # ------------------------------------------------------------------ helpers
 
     def _ours(self, info_hash: str) -> TorrentRecord:
+        self._ready()
         rec = self.store.get(info_hash)
         if rec is None or rec.state == TorrentState.REMOVED:
             raise EngineError(f"no torrent with info-hash {info_hash} among mamdl's torrents in {self.label}")
