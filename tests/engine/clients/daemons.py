@@ -193,7 +193,12 @@ class QBittorrent(Daemon):
 
         c = qbittorrentapi.Client(host=self.url, username=self.username, password=self.password)
         return {
-            t["hash"]: {"category": t["category"], "save_path": t["save_path"].rstrip("/"), "progress": t["progress"]}
+            t["hash"]: {
+                "category": t["category"],
+                "save_path": t["save_path"].rstrip("/"),
+                "progress": t["progress"],
+                "state": t["state"],
+            }
             for t in c.torrents_info()
         }
 

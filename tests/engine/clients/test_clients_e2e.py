@@ -239,3 +239,28 @@ def test_service_starts_while_the_client_is_down(client, make_swarm, isolated_ho
     assert p.returncode == 0 and "Complete and verified" in p.stdout, p.stdout + p.stderr
     assert sb.info_hash(tid) in client.held()
     assert run_mam("service", "stop").returncode == 0
+
+
+@pytest.mark.parametrize("client", ["qbittorrent"], indirect=True)
+def test_the_service_policy_stops_a_satisfied_torrent_in_the_client(
+    client, make_swarm, isolated_home, tmp_path, monkeypatch
+):
+    """Sabotage caught: the seeding policy not reaching a client backend (`finish` not pausing the
+    torrent in qBittorrent), or a policy stop read back as the user's pause (status `paused`, so
+    the policy would resume or ignore it)."""
+    monkeypatch.setenv("MAMDL_AUTO_SERVE", "1")
+    monkeypatch.setenv("MAMDL_POLICY_INTERVAL", "1")
+    monkeypatch.setenv("MAMDL_SNATCH_SCHEDULE_SECONDS", "2")
+    sb = make_swarm()
+    tid = _tid("dune")
+    p = run_mam("get", str(tid), "--download", "--ratio", "0", "--seed-hours", "0.002", "--to", str(tmp_path / "d"))
+    assert p.returncode == 0, p.stdout + p.stderr
+    h = sb.info_hash(tid)
+    wait_until(
+        lambda: [r for r in json.loads(run_mam("status", "--json").stdout) if r["state"] == "finished"],
+        timeout=120,
+        interval=1.0,
+        what="the service stopping the satisfied torrent",
+    )
+    assert client.held()[h]["state"] in ("pausedUP", "stoppedUP")  # stopped, kept, in the client
+    assert run_mam("service", "stop").returncode == 0
