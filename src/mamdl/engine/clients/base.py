@@ -282,8 +282,16 @@ class ClientBackend:
         last: dict[str, TorrentSnapshot] = {}
         quiet_since = time.monotonic()
         while not self._closed.is_set():
-            for s in self.snapshots():
+            try:
+                snaps = self.snapshots()
+            except ClientError as exc:  # the client is down: keep watching until it is back
+                log.debug("events: %s", exc)
+                snaps = []
+            for s in snaps:
                 old = last.get(s.info_hash)
+                if old is not None and old.progress < 1.0 <= s.progress:
+                    # what the library's watcher waits for, as the embedded engine's alert
+                    yield EngineEvent(kind="finished", info_hash=s.info_hash, snapshot=s)
                 if old is None or old.state != s.state:
                     quiet_since = time.monotonic()
                     yield EngineEvent(kind="state", info_hash=s.info_hash, message=s.state.value, snapshot=s)
