@@ -111,7 +111,19 @@ class HealthMixin(DownloadsMixin):
         finally:
             backend.close()
         status = {"ok": "ok", "warn": "warn", "error": "fail"}
-        return [Check(name=c.name, status=status[c.level], detail=c.detail) for c in found]
+        out = [Check(name=c.name, status=status[c.level], detail=c.detail) for c in found]
+        host = _client_host(backend.url)
+        if host and not _is_this_machine(host):
+            out.append(
+                Check(
+                    name="client IP",
+                    status="warn",
+                    detail=f"the client runs on {host}, not here: MAM's tracker sees that machine's IP",
+                    fix="Lock the session to that IP, or use a dynamic-seedbox session updated from that "
+                    "host (`mam seedbox-ip` run there); otherwise announces fail with 'Unrecognized host/passkey'.",
+                )
+            )
+        return out
 
     def _check_connectable(self) -> Check:
         from mamdl.service.connectivity import connectable_verdict
@@ -246,3 +258,31 @@ class HealthMixin(DownloadsMixin):
         return Check(
             name="listen port", status="ok", detail=f"port {port} is free on loopback; the engine can listen there"
         )
+
+
+def _client_host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url if "://" in url else "//" + url).hostname or "").lower()
+
+
+def _is_this_machine(host: str) -> bool:
+    """Loopback, this host's name, or one of its addresses (best effort, no DNS beyond the resolver)."""
+    import ipaddress
+
+    if host in ("localhost", socket.gethostname().lower()):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            ip = ipaddress.ip_address(socket.gethostbyname(host))
+        except (OSError, ValueError):
+            return False
+    if ip.is_loopback:
+        return True
+    try:
+        mine = {i[4][0] for i in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError:
+        return False
+    return str(ip) in mine

@@ -184,3 +184,13 @@ def test_client_backends_implement_the_service_protocol(isolated_home):
 
     for name in ("qbittorrent", "transmission", "deluge"):
         assert isinstance(client_backend(load_settings(backend=name), take_lock=False), TorrentBackend)
+
+
+def test_a_client_on_another_machine_is_told_apart():
+    """Sabotage caught: doctor's "client IP" warning firing for a client on this machine, or never
+    for one elsewhere (the common 'Unrecognized host/passkey' when the session is locked here)."""
+    from mamdl.service.health import _client_host, _is_this_machine
+
+    assert _client_host("http://127.0.0.1:8080") == "127.0.0.1" and _client_host("10.0.0.5:58846") == "10.0.0.5"
+    assert _is_this_machine("127.0.0.1") and _is_this_machine("localhost")
+    assert not _is_this_machine("192.0.2.10")  # TEST-NET-1: never this machine
