@@ -18,7 +18,7 @@ from mamdl.cli.common import console, emit_json, handle_errors
 from mamdl.errors import UsageError
 
 SECRET = "mam_id"
-HIDDEN_INPUT = {"abs_token"}
+HIDDEN_INPUT = {"abs_token", "client_password"}
 """Other secrets: set with `mam config set KEY -` (hidden input), never from the command line."""
 ENV_NAMES = {"mam_id": "MAM_ID", "base_url": "MAM_BASE_URL", "seedbox_url": "MAM_SEEDBOX_URL"}
 
@@ -146,6 +146,11 @@ def config_set(
     raw: Any = value
     if "list" in str(field.annotation):
         raw = [x.strip() for x in value.split(",") if x.strip()]
+    elif "dict" in str(field.annotation):  # path_map: LOCAL=CLIENT,LOCAL2=CLIENT2
+        pairs = [x.split("=", 1) for x in value.split(",") if x.strip()]
+        if any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+            raise UsageError(f"{key}: give LOCAL=CLIENT pairs, comma-separated (/srv/books=/downloads)")
+        raw = {a.strip(): b.strip() for a, b in pairs}
     try:
         checked = TypeAdapter(field.annotation or str).validate_python(raw, strict=False)
         for meta in field.metadata:  # ge/gt bounds live here, not in the annotation

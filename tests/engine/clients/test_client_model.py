@@ -194,3 +194,23 @@ def test_a_client_on_another_machine_is_told_apart():
     assert _client_host("http://127.0.0.1:8080") == "127.0.0.1" and _client_host("10.0.0.5:58846") == "10.0.0.5"
     assert _is_this_machine("127.0.0.1") and _is_this_machine("localhost")
     assert not _is_this_machine("192.0.2.10")  # TEST-NET-1: never this machine
+
+
+def test_config_set_client_settings(isolated_home):
+    """Sabotage caught: the client password accepted on the command line (it would sit in shell
+    history and `ps`), or path_map impossible to set from `mam config set`."""
+    from tests.cli.conftest import run_mam
+
+    p = run_mam("config", "set", "client_password", "hunter2-on-the-command-line")
+    assert p.returncode != 0 and "hidden input" in p.stderr and "hunter2" not in p.stdout + p.stderr
+    p = run_mam("config", "set", "client_password", "-", input="typed-in-secret\n")
+    assert p.returncode == 0 and "typed-in-secret" not in p.stdout + p.stderr, p.stderr
+    assert load_settings().client_password.get_secret_value() == "typed-in-secret"
+    assert "typed-in-secret" not in run_mam("config", "show").stdout
+    p = run_mam("config", "set", "path_map", "/srv/books=/downloads")
+    assert p.returncode == 0, p.stderr
+    assert load_settings().path_map == {"/srv/books": "/downloads"}
+    p = run_mam("config", "set", "path_map", "/srv/books")
+    assert p.returncode != 0 and "LOCAL=CLIENT" in p.stderr
+    p = run_mam("config", "set", "backend", "qbittorrent")
+    assert p.returncode == 0 and load_settings().backend == "qbittorrent"
