@@ -24,7 +24,7 @@ def test_mcp_download_progress_and_refused_removal(client, make_swarm, isolated_
     torrent gone from the client), or a secret in a tool result."""
     from mcp import Client, StdioServerParameters
 
-    sb = make_swarm()
+    sb = make_swarm(satisfy_seconds=3600)  # MAM counts it unsatisfied throughout
     tid = _tid("the hobbit")
     h = sb.info_hash(tid)
     params = StdioServerParameters(command=MAM, args=["mcp"], env=dict(os.environ))

@@ -76,7 +76,7 @@ def test_get_download_lands_in_the_client_and_removal_is_guarded(client, make_sw
     nothing downloads), no category/label (category check), the save path ignored (files not under
     `--to`), state mapping broken (status not `seeding` at 100 %), the removal guard bypassed for a
     client backend (torrent gone from the client), or the password reaching output or logs."""
-    sb = make_swarm()
+    sb = make_swarm(satisfy_seconds=3600)  # MAM counts it unsatisfied throughout
     tid = _tid("the hobbit")
     dest = tmp_path / "books"
     outputs: list[str] = []
@@ -187,7 +187,7 @@ def test_adopt_takes_only_mam_torrents(client, make_swarm, isolated_home, tmp_pa
     from mamdl.engine.clients import client_backend
     from tests.engine.swarm import make_payload
 
-    sb = make_swarm()
+    sb = make_swarm(satisfy_seconds=3600)  # MAM counts it unsatisfied throughout
     tid = _tid("dune")
     theirs = make_payload(tmp_path / "other-src", name="linux-iso")
     meta = fastbencode.bdecode(theirs.torrent)
@@ -253,7 +253,9 @@ def test_the_service_policy_stops_a_satisfied_torrent_in_the_client(
     monkeypatch.setenv("MAMDL_SNATCH_SCHEDULE_SECONDS", "2")
     sb = make_swarm()
     tid = _tid("dune")
-    p = run_mam("get", str(tid), "--download", "--ratio", "0", "--seed-hours", "0.002", "--to", str(tmp_path / "d"))
+    p = run_mam(
+        "get", str(tid), "--download", "--ratio", "0", "--seed-hours", "0.002", "--force", "--to", str(tmp_path / "d")
+    )  # --force: a goal under MAM's 72 h (the sandbox counts 3 s as satisfied)
     assert p.returncode == 0, p.stdout + p.stderr
     h = sb.info_hash(tid)
     wait_until(

@@ -204,11 +204,16 @@ class ClientBackend:
             self.store.add_torrent(rec, tf.raw)
             try:
                 self._client_add(tf.raw, self.settings.client_path(save), paused=paused)
-                self._wait_visible(h)
-                self._client_no_share_limits(h)
             except BaseException:
                 self.store.mark_removed(h)
                 raise
+            try:
+                self._wait_visible(h)
+                self._client_no_share_limits(h)  # also asked for in the add where the API allows
+            except ClientError as exc:
+                # The client took the torrent and then went away: keep our record, so the torrent
+                # stays guarded; the snapshots say what the client holds once it is back.
+                log.warning("added %s to %s, then: %s", tf.name, self.label, exc)
             log.info("added %s to %s (%s)", tf.name, self.label, self.category)
         return h
 
