@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 from mamdl.engine.lock import EngineLock
 from mamdl.engine.models import EngineEvent, SeedGoal, TorrentSnapshot, TorrentState
-from mamdl.engine.seeding import goal_flags, ratio_of
 from mamdl.engine.store import Store, TorrentRecord
 from mamdl.engine.torrentfile import load_torrent, parse_torrent
 from mamdl.errors import ClientError, EngineError
@@ -388,31 +387,25 @@ class ClientBackend:
             rates = (view.download_rate, view.upload_rate, view.peers, view.seeds, view.eta_seconds)
             save = self.settings.local_path(view.save_path) if view.save_path else rec.save_path
             finished_at = rec.finished_at or view.completed_at or (time.time() if progress >= 1.0 else None)
-        ratio = ratio_of(up, down, total)
-        r_met, t_met = goal_flags(goal, ratio=ratio, seeding_seconds=seeding)
-        return TorrentSnapshot(
+        return TorrentSnapshot.build(  # ratio and goal flags derived in one place for every backend
+            goal=goal,
+            total_size=total,
+            downloaded=down,
+            uploaded=up,
+            seeding_seconds=seeding,
+            progress=progress,
             info_hash=rec.info_hash,
             name=view.name if view is not None and view.name else rec.name,
             title=rec.title,
             mam_id=rec.mam_id,
             state=state,
-            progress=min(max(progress, 0.0), 1.0),
             download_rate=rates[0],
             upload_rate=rates[1],
             peers=rates[2],
             seeds=rates[3],
             eta_seconds=rates[4],
-            total_size=total,
-            downloaded=down,
-            uploaded=up,
-            ratio=ratio,
-            seeding_seconds=seeding,
             save_path=save,
             error=redact(error) if error else None,
-            goal=goal,
-            ratio_goal_met=r_met,
-            seed_time_goal_met=t_met,
-            goal_met=r_met and t_met,
             added_at=rec.added_at,
             finished_at=finished_at,
         )
