@@ -28,7 +28,6 @@ PACKAGES = {
     "mcp_server": "front",
     "api": "front",
     "web": "front",
-    "demo": "front",
     "entry": "front",
     "__main__": "front",
 }

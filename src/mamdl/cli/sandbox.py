@@ -79,7 +79,7 @@ def demo_cmd(
 
     Example: mam demo
     """
-    from mamdl.demo import run_demo
+    from mamdl.cli.demo import run_demo
 
     raise typer.Exit(run_demo(home=home))
 
