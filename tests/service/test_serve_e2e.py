@@ -53,7 +53,9 @@ def test_get_exits_and_the_service_seeds_alone(make_swarm, monkeypatch, isolated
     sb = make_swarm(leecher=True)
     _serve_env(monkeypatch)
     tid = _tid("the hobbit")
-    p = run_mam("get", str(tid), "--download", "--seed-hours", "0.004", "--to", str(tmp_path / "d"), timeout=180)
+    p = run_mam(
+        "get", str(tid), "--download", "--seed-hours", "0.004", "--force", "--to", str(tmp_path / "d"), timeout=180
+    )  # --force: a goal under MAM's 72 h (compressed time, as the demo does)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "background service, pid" in p.stdout and "Complete and verified" in p.stdout
     pid = _service_pid(isolated_home)
@@ -155,19 +157,29 @@ def test_goal_set_through_mcp_is_acted_on_by_the_service(make_swarm, monkeypatch
     make_swarm(leecher=True)
     _serve_env(monkeypatch)
     tid = _tid("the hobbit")
-    p = run_mam("get", str(tid), "--download", "--seed-hours", "100", "--to", str(tmp_path / "d"), timeout=180)
+    p = run_mam(
+        "get",
+        str(tid),
+        "--download",
+        "--seed-hours",
+        "0.002",
+        "--ratio",
+        "100",
+        "--force",
+        "--to",
+        str(tmp_path / "d"),
+        timeout=180,
+    )  # --force: a time goal under MAM's 72 h (compressed time); the ratio goal of 100 is never met
     assert p.returncode == 0, p.stdout + p.stderr
     info = json.loads((isolated_home / "serve.json").read_text())
     h = _status()[0]["info_hash"]
     time.sleep(3)
-    assert _status()[0]["state"] == "seeding"  # 100 h goal: the service keeps seeding
+    assert _status()[0]["state"] == "seeding"  # ratio goal 100 unmet: the service keeps seeding
 
     async def main() -> None:
         http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {info['token']}"}, timeout=30)
         async with Client(streamable_http_client(info["url"] + "/mcp", http_client=http)) as client:
-            out = await client.call_tool(
-                "manage_seeding", {"info_hash": h[:10], "action": "set_goal", "ratio": 0, "hours": 0.002}
-            )
+            out = await client.call_tool("manage_seeding", {"info_hash": h[:10], "action": "set_goal", "ratio": 0})
             assert not out.is_error, out.content
         await http.aclose()
 
@@ -261,6 +273,7 @@ def test_mcp_stdio_hands_the_download_to_the_service(make_swarm, monkeypatch, is
     Sabotage caught: the MCP server driving the engine itself (its downloads would stop with it:
     no service pid, the torrent never `finished` once the MCP process is gone)."""
     import anyio
+    import httpx2
     from mcp import Client, StdioServerParameters
 
     make_swarm(leecher=True)
@@ -272,7 +285,7 @@ def test_mcp_stdio_hands_the_download_to_the_service(make_swarm, monkeypatch, is
         async with Client(params, read_timeout_seconds=120) as client:
             out = await client.call_tool(
                 "download_torrent",
-                {"torrent_id": tid, "download_content": True, "seed_after": True, "seed_hours": 0.004},
+                {"torrent_id": tid, "download_content": True, "seed_after": True},
             )
             assert not out.is_error, out.content
             assert out.structured_content["download_started"]
@@ -280,4 +293,14 @@ def test_mcp_stdio_hands_the_download_to_the_service(make_swarm, monkeypatch, is
     anyio.run(main)  # the MCP server process has exited here
     info = json.loads((isolated_home / "serve.json").read_text())
     assert _alive(info["pid"])
+    # MCP never goes under MAM's 72 h; compress the time goal through the API (the user's token),
+    # as `mam get --force` would, so the service can finish within the test
+    h = _wait(lambda: [r["info_hash"] for r in _status()], 60, "the MCP download in the status")[0]
+    r = httpx2.post(
+        f"{info['url']}/api/torrents/{h}/goal",
+        json={"hours": 0.004, "force": True},
+        headers={"Authorization": f"Bearer {info['token']}"},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
     _wait(lambda: [r for r in _status() if r["state"] == "finished"], 120, "the service finishing the MCP download")

@@ -42,7 +42,7 @@ ROUTES_DOC: dict[str, str] = {
     "POST /api/torrents {id, ratio?, hours?, wedge?, to?, force?}": "fetch and download a MAM torrent (guards apply)",
     "POST /api/torrents/{hash}/pause": "pause",
     "POST /api/torrents/{hash}/resume {force?}": "resume",
-    "POST /api/torrents/{hash}/goal {ratio?, hours?}": "set the seeding goal",
+    "POST /api/torrents/{hash}/goal {ratio?, hours?, force?}": "set the seeding goal (under 72 h only with force)",
     "DELETE /api/torrents/{hash}?delete_data=0&force=0": "remove (refused while it would be a hit-and-run)",
     "GET /api/search?title=&author=&narrator=&series=&text=&format=&limit=": "search and rank",
     "GET /api/account[?refresh=1]": "account stats (`mam user --json`)",
@@ -197,7 +197,7 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         ratio, hours = _num(b.get("ratio"), "ratio"), _num(b.get("hours"), "hours")
         if ratio is None and hours is None:
             raise errors.UsageError("give ratio and/or hours")
-        return svc.set_goal(request.path_params["h"], ratio=ratio, hours=hours)
+        return svc.set_goal(request.path_params["h"], ratio=ratio, hours=hours, force=bool(b.get("force")))
 
     @endpoint
     def remove(request: Request) -> Any:
