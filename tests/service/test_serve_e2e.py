@@ -95,8 +95,13 @@ def test_two_gets_at_once_start_exactly_one_service(make_swarm, monkeypatch, iso
     assert len(started) == 1, outs
     pid = _service_pid(isolated_home)
     assert all(f"pid {pid}" in out for out, _ in outs)
-    rows = _status()
-    assert len(rows) == 2 and all(r["progress"] == 1.0 for r in rows)
+    # `mam status` reads the service's snapshots, taken about once a second: wait for the next one
+    # rather than assume it already shows what each `mam get` saw before it exited
+    _wait(
+        lambda: len(rows := _status()) == 2 and all(r["progress"] == 1.0 for r in rows),
+        60,
+        "both downloads complete in mam status",
+    )
 
 
 class _Receiver(ThreadingHTTPServer):
