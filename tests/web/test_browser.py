@@ -173,7 +173,9 @@ def test_other_address_refuses_without_the_token_and_works_after_login(make_swar
     browser.get(base + "/login")
     browser.find_element(By.ID, "token").send_keys("not-the-token")
     browser.find_element(By.ID, "login-submit").click()
-    assert "not the service's API token" in browser.find_element(By.ID, "login-error").text
+    # The click submits a form: wait for the answer page instead of reading the old one.
+    error = wait_for(lambda: browser.find_element(By.ID, "login-error"), what="the login error")
+    assert "not the service's API token" in error.text
     assert browser.get_cookies() == []
 
     browser.find_element(By.ID, "token").send_keys(token)
