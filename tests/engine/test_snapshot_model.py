@@ -77,3 +77,13 @@ def test_status_from_snapshot_carries_every_shared_field() -> None:
     assert st.state == "seeding" and st.progress == 1.0 and st.ratio == 0.333
     assert (st.ratio_goal, st.seed_seconds_goal) == (1.0, 100)
     assert st.tracker_failures == 4 and st.tracker_ok is False and st.hash_failures == 3
+
+
+def test_only_a_downloading_torrent_shows_a_download_rate() -> None:
+    """Sabotage caught: the builder passing a backend's averaged download rate through for a
+    torrent that already seeds (libtorrent and the clients decay it over seconds, so the table
+    showed a seeding book still "downloading" at its last speed)."""
+    s = _build(state=TorrentState.SEEDING, download_rate=9_000_000, upload_rate=7, eta_seconds=3)
+    assert (s.download_rate, s.eta_seconds, s.upload_rate) == (0, None, 7)
+    s = _build(state=TorrentState.DOWNLOADING, progress=0.5, download_rate=9_000_000, eta_seconds=3)
+    assert (s.download_rate, s.eta_seconds) == (9_000_000, 3)

@@ -177,6 +177,10 @@ class TorrentSnapshot(BaseModel):
             raise TypeError(f"TorrentSnapshot.build: no such field(s): {', '.join(unknown)}")
         ratio = ratio_of(uploaded, downloaded, total_size)
         ratio_met, time_met = goal_flags(goal, ratio=ratio, seeding_seconds=seeding_seconds)
+        if raw.get("state", TorrentState.DOWNLOADING) != TorrentState.DOWNLOADING:
+            # Backends average rates over seconds, so a torrent that just finished would go on
+            # showing its last download speed while it seeds; only a download has one.
+            raw["download_rate"], raw["eta_seconds"] = 0, None
         return cls(
             goal=goal,
             total_size=total_size,
