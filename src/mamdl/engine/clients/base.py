@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -425,6 +425,48 @@ class ClientBackend:
             lines = [line.strip() for line in text.splitlines() if line.strip()]
             detail = lines[0][:160] if lines else exc.__class__.__name__
         return ClientError(f"{self.label} at {self.url}: {what} ({detail}); {fix}")
+
+    def _wait_until(self, info_hash: str, cond: Callable[[ClientView], bool], timeout: float = 15.0) -> None:
+        """Clients apply a pause or a start on their next refresh: wait for it, so the caller's
+        snapshot shows the new state (a torrent that has left the client ends the wait too)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v = self._client_torrents([info_hash]).get(info_hash)
+            if v is None or cond(v):
+                return
+            time.sleep(0.1)
+
+    # ------------------------------------------------------------------ doctor rows shared by the clients
+
+    def _peer_sources_check(self, on: list[str], names: str) -> Check:
+        """DHT/PEX/LSD are worth a line but never a warning: libtorrent-based and other clients
+        alike never use them for a private torrent, which every MAM torrent is."""
+        detail = (", ".join(on) + " on; private torrents (MAM's) never use them") if on else "off"
+        return Check("ok", f"{self.label} {names}", detail)
+
+    def _share_limits_check(self, limits: str | None, fix: str, *, none: str) -> Check:
+        """A client-wide ratio or seeding-time stop is how people collect hit-and-runs in bulk:
+        mamdl lifts it for its own torrents, but every other MAM torrent stops on the client's
+        clock, which runs ahead of MAM's."""
+        if not limits:
+            return Check("ok", f"{self.label} share limits", none)
+        return Check(
+            "warn",
+            f"{self.label} share limits",
+            f"global {limits}: mamdl lifts it for its own torrents, but every other MAM torrent in "
+            f"{self.label} stops on {self.label}'s clock, which runs ahead of MAM's (hit-and-runs). "
+            f"Turn it off ({fix}) or `mam adopt` those torrents",
+        )
+
+    def _queueing_check(self, limits: str | None, fix: str, *, none: str) -> Check:
+        """A queued torrent does not seed, and MAM's 72 h clock stops with it."""
+        if not limits:
+            return Check("ok", f"{self.label} queueing", none)
+        return Check(
+            "warn",
+            f"{self.label} queueing",
+            f"{limits}: a queued torrent does not seed and MAM's 72 h clock stops; {fix}",
+        )
 
     # ------------------------------------------------------------------ per client
 

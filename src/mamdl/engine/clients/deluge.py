@@ -8,7 +8,6 @@ for them, so Deluge's own limits never stop one before MAM counts it satisfied.
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 
 from mamdl.engine.clients.base import Check, ClientBackend, ClientView
@@ -173,19 +172,11 @@ class DelugeBackend(ClientBackend):
 
     def _client_pause(self, info_hash: str) -> None:
         self._call("pause", "core.pause_torrent", info_hash)
-        self._wait(info_hash, lambda v: v.paused)
+        self._wait_until(info_hash, lambda v: v.paused)
 
     def _client_resume(self, info_hash: str) -> None:
         self._call("resume", "core.resume_torrent", info_hash)
-        self._wait(info_hash, lambda v: not v.paused)
-
-    def _wait(self, info_hash: str, cond: Any, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = self._client_torrents([info_hash]).get(info_hash)
-            if v is None or cond(v):
-                return
-            time.sleep(0.1)
+        self._wait_until(info_hash, lambda v: not v.paused)
 
     def _client_remove(self, info_hash: str, *, delete_data: bool) -> None:
         self._call("remove", "core.remove_torrent", info_hash, delete_data)
@@ -203,36 +194,14 @@ class DelugeBackend(ClientBackend):
         port = self._call("listen port", "core.get_listen_port")
         out = [Check("ok", "Deluge listen port", f"port {port} (test it from outside)")]
         on = [n for n, k in (("DHT", "dht"), ("LSD", "lsd"), ("PEX", "utpex")) if c.get(k)]
-        out.append(
-            Check(
-                "ok",
-                "Deluge DHT/LSD/PEX",
-                (", ".join(on) + " on; private torrents (MAM's) never use them") if on else "off",
-            )
-        )
+        out.append(self._peer_sources_check(on, "DHT/LSD/PEX"))
+        stop = None
         if c.get("stop_seed_at_ratio") or c.get("remove_seed_at_ratio"):
-            out.append(
-                Check(
-                    "warn",
-                    "Deluge share limits",
-                    f"global stop at ratio {c.get('stop_seed_ratio')}"
-                    f"{' and remove' if c.get('remove_seed_at_ratio') else ''}: mamdl turns it off for its own "
-                    "torrents, but other MAM torrents stop on Deluge's clock, which runs ahead of MAM's "
-                    "(hit-and-runs). Turn it off (Preferences > Queue) or `mam adopt` those torrents",
-                )
-            )
-        else:
-            out.append(Check("ok", "Deluge share limits", "no global stop or remove at ratio"))
+            stop = f"stop at ratio {c.get('stop_seed_ratio')}{' and remove' if c.get('remove_seed_at_ratio') else ''}"
+        out.append(self._share_limits_check(stop, "Preferences > Queue", none="no global stop or remove at ratio"))
         active = [int(c.get(k, -1)) for k in ("max_active_seeding", "max_active_limit")]
+        queue = None
         if any(0 <= a < 1000 for a in active):
-            out.append(
-                Check(
-                    "warn",
-                    "Deluge queueing",
-                    f"at most {active[0]} seeding / {active[1]} active torrents: a queued torrent does not seed "
-                    "and MAM's 72 h clock stops; set them to -1 (Preferences > Queue)",
-                )
-            )
-        else:
-            out.append(Check("ok", "Deluge queueing", "no active-torrent limits"))
+            queue = f"at most {active[0]} seeding / {active[1]} active torrents"
+        out.append(self._queueing_check(queue, "set them to -1 (Preferences > Queue)", none="no active-torrent limits"))
         return out

@@ -8,7 +8,6 @@ limit" so qBittorrent's own clock never pauses or removes one before MAM counts 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from mamdl.engine.clients.base import Check, ClientBackend, ClientView
@@ -190,22 +189,12 @@ class QBittorrentBackend(ClientBackend):
     def _client_pause(self, info_hash: str) -> None:
         api = self._api()
         self._call("pause", api.torrents_stop, torrent_hashes=info_hash)
-        self._wait(info_hash, lambda v: v.paused)
+        self._wait_until(info_hash, lambda v: v.paused)
 
     def _client_resume(self, info_hash: str) -> None:
         api = self._api()
         self._call("resume", api.torrents_start, torrent_hashes=info_hash)
-        self._wait(info_hash, lambda v: not v.paused)
-
-    def _wait(self, info_hash: str, cond: Any, timeout: float = 15.0) -> None:
-        """qBittorrent applies a pause on its next refresh: wait for it, so the caller's snapshot
-        shows the new state."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = self._client_torrents([info_hash]).get(info_hash)
-            if v is None or cond(v):
-                return
-            time.sleep(0.1)
+        self._wait_until(info_hash, lambda v: not v.paused)
 
     def _client_remove(self, info_hash: str, *, delete_data: bool) -> None:
         api = self._api()
@@ -235,13 +224,7 @@ class QBittorrentBackend(ClientBackend):
             )
         ]
         on = [n for n, k in (("DHT", "dht"), ("PeX", "pex"), ("LSD", "lsd")) if p.get(k)]
-        out.append(
-            Check(
-                "ok",
-                "qBittorrent DHT/PeX/LSD",
-                (", ".join(on) + " on; private torrents (MAM's) never use them, so this is harmless") if on else "off",
-            )
-        )
+        out.append(self._peer_sources_check(on, "DHT/PeX/LSD"))
         limits = []
         if p.get("max_ratio_enabled"):
             limits.append(f"ratio {p.get('max_ratio')}")
@@ -249,32 +232,24 @@ class QBittorrentBackend(ClientBackend):
             limits.append(f"seeding time {p.get('max_seeding_time')} min")
         if p.get("max_inactive_seeding_time_enabled"):
             limits.append(f"inactive seeding time {p.get('max_inactive_seeding_time')} min")
-        if limits:
-            action = {0: "pause", 1: "remove", 2: "super-seed", 3: "remove with files"}.get(
-                int(p.get("max_ratio_act", 0) or 0), "stop"
+        action = {0: "pause", 1: "remove", 2: "super-seed", 3: "remove with files"}.get(
+            int(p.get("max_ratio_act", 0) or 0), "stop"
+        )
+        out.append(
+            self._share_limits_check(
+                f"{', '.join(limits)} then {action}" if limits else None,
+                "Options > BitTorrent > Seeding Limits",
+                none="no global ratio or seeding-time limit",
             )
-            out.append(
-                Check(
-                    "warn",
-                    "qBittorrent share limits",
-                    f"global {', '.join(limits)} then {action}: mamdl sets 'no limit' on its own torrents, "
-                    "but every other MAM torrent in qBittorrent stops on qBittorrent's clock, which runs "
-                    "ahead of MAM's (hit-and-runs). Turn them off (Options > BitTorrent > Seeding Limits) "
-                    "or `mam adopt` those torrents",
-                )
-            )
-        else:
-            out.append(Check("ok", "qBittorrent share limits", "no global ratio or seeding-time limit"))
+        )
+        queue = None
         if p.get("queueing_enabled"):
-            out.append(
-                Check(
-                    "warn",
-                    "qBittorrent queueing",
-                    f"on (at most {p.get('max_active_uploads')} uploads, {p.get('max_active_torrents')} "
-                    "active torrents): a queued torrent does not seed and MAM's 72 h clock stops; raise the "
-                    "limits or turn queueing off (Options > BitTorrent > Torrent Queueing)",
-                )
+            queue = (
+                f"on (at most {p.get('max_active_uploads')} uploads, {p.get('max_active_torrents')} active torrents)"
             )
-        else:
-            out.append(Check("ok", "qBittorrent queueing", "off"))
+        out.append(
+            self._queueing_check(
+                queue, "raise the limits or turn queueing off (Options > BitTorrent > Torrent Queueing)", none="off"
+            )
+        )
         return out

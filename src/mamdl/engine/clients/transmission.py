@@ -9,7 +9,6 @@ MAM counts it satisfied.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -172,19 +171,11 @@ class TransmissionBackend(ClientBackend):
 
     def _client_pause(self, info_hash: str) -> None:
         self._call("stop", lambda: self._api().stop_torrent(info_hash))
-        self._wait(info_hash, lambda v: v.paused)
+        self._wait_until(info_hash, lambda v: v.paused)
 
     def _client_resume(self, info_hash: str) -> None:
         self._call("start", lambda: self._api().start_torrent(info_hash))
-        self._wait(info_hash, lambda v: not v.paused)
-
-    def _wait(self, info_hash: str, cond: Any, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = self._client_torrents([info_hash]).get(info_hash)
-            if v is None or cond(v):
-                return
-            time.sleep(0.1)
+        self._wait_until(info_hash, lambda v: not v.paused)
 
     def _client_remove(self, info_hash: str, *, delete_data: bool) -> None:
         self._call("remove", lambda: self._api().remove_torrent(info_hash, delete_data=delete_data))
@@ -200,39 +191,21 @@ class TransmissionBackend(ClientBackend):
         f = self._call("session", lambda: self._api().get_session()).fields
         out = [Check("ok", "Transmission listen port", f"port {f.get('peer-port')} (test it from outside)")]
         on = [n for n, k in (("DHT", "dht-enabled"), ("PEX", "pex-enabled"), ("LPD", "lpd-enabled")) if f.get(k)]
-        out.append(
-            Check(
-                "ok",
-                "Transmission DHT/PEX/LPD",
-                (", ".join(on) + " on; private torrents (MAM's) never use them") if on else "off",
-            )
-        )
+        out.append(self._peer_sources_check(on, "DHT/PEX/LPD"))
         limits = []
         if f.get("seedRatioLimited"):
             limits.append(f"ratio {f.get('seedRatioLimit')}")
         if f.get("idle-seeding-limit-enabled"):
             limits.append(f"idle seeding {f.get('idle-seeding-limit')} min")
-        if limits:
-            out.append(
-                Check(
-                    "warn",
-                    "Transmission share limits",
-                    f"global {', '.join(limits)}: mamdl sets 'unlimited' on its own torrents, but other MAM "
-                    "torrents stop on Transmission's clock, which runs ahead of MAM's (hit-and-runs). Turn "
-                    "them off (ratio-limit-enabled, idle-seeding-limit-enabled) or `mam adopt` those torrents",
-                )
+        out.append(
+            self._share_limits_check(
+                ", ".join(limits) or None,
+                "ratio-limit-enabled, idle-seeding-limit-enabled",
+                none="no global ratio or idle-seeding limit",
             )
-        else:
-            out.append(Check("ok", "Transmission share limits", "no global ratio or idle-seeding limit"))
+        )
+        queue = None
         if f.get("seed-queue-enabled") or f.get("download-queue-enabled"):
-            out.append(
-                Check(
-                    "warn",
-                    "Transmission queueing",
-                    f"on (seed queue {f.get('seed-queue-size')}, download queue {f.get('download-queue-size')}): "
-                    "a queued torrent does not seed and MAM's 72 h clock stops; turn the queues off or raise them",
-                )
-            )
-        else:
-            out.append(Check("ok", "Transmission queueing", "off"))
+            queue = f"on (seed queue {f.get('seed-queue-size')}, download queue {f.get('download-queue-size')})"
+        out.append(self._queueing_check(queue, "turn the queues off or raise them", none="off"))
         return out
