@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 
 from mamdl.mam.models import SearchField
 from mamdl.ranking.models import Query
-from mamdl.ranking.normalize import GENERIC_WORDS, NUMBER_WORDS, strip_format_words
+from mamdl.ranking.normalize import GENERIC_WORDS, NUMBER_WORDS, STOPWORDS, strip_format_words
 
 # Forms of a probe, as bits; a word's state is the mask of forms that would match.
 EXACT, PREFIX, SANDWICH, SUFFIX, SKELETON, ENDS = 1, 2, 4, 8, 16, 32
@@ -104,55 +104,10 @@ NARROW_POWER = 2.0
 LOOKAHEAD_WIDTH = 6
 """How many of the best next searches are also judged by what their failure would leave."""
 
-PROBE_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "and",
-        "or",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "with",
-        "by",
-        "from",
-        "is",
-        "as",
-        "de",
-        "la",
-        "le",
-        "les",
-        "du",
-        "des",
-        "un",
-        "une",
-        "et",
-        "der",
-        "die",
-        "das",
-        "den",
-        "dem",
-        "ein",
-        "eine",
-        "und",
-        "el",
-        "los",
-        "las",
-        "y",
-        "il",
-        "lo",
-        "gli",
-        "e",
-        "o",
-        "os",
-    ]
-)
-"""Words never worth sending: they add an AND condition and select almost nothing (and "and"
-fails against "&")."""
+PROBE_STOPWORDS = STOPWORDS | frozenset(["dem", "e", "ein", "eine", "et", "gli", "o", "os", "un", "und", "une", "y"])
+"""Words never worth sending: ranking's stopwords plus the short articles and conjunctions of the
+other languages on MAM. They add an AND condition and select almost nothing (and "and" fails
+against "&"), and a search probe spends one of at most four requests."""
 
 _NAME_SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv", "phd"])
 _MAM_WORD = re.compile(r"[^\W_]+")
