@@ -11,12 +11,12 @@ import mamdl
 SRC = Path(mamdl.__file__).parent
 
 # Lowest first; a module may import its own layer and the ones before it. `config`, `errors`,
-# `redact`, `fsutil` are the shared base. `library` (placing finished books, hand-offs to Calibre
+# `redact`, `fsutil`, and the HTTP fronts' `bearer` and `jsonbody` are the shared base. `library` (placing finished books, hand-offs to Calibre
 # and Audiobookshelf) works on files and MAM's models, below the service that drives it. The
 # sandbox is a test double of MAM and peers; it may use libtorrent (its peers are real) but
 # nothing above the base.
 LAYERS = ["base", "mam", "ranking", "engine", "library", "service", "front"]
-BASE = {"mamdl", "mamdl.bearer", "mamdl.config", "mamdl.errors", "mamdl.redact", "mamdl.fsutil"}
+BASE = {"mamdl", "mamdl.bearer", "mamdl.jsonbody", "mamdl.config", "mamdl.errors", "mamdl.redact", "mamdl.fsutil"}
 PACKAGES = {
     "mam": "mam",
     "ranking": "ranking",

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mamdl import errors
 from mamdl.bearer import BearerAuth
+from mamdl.jsonbody import json_object
 from mamdl.redact import redact
 
 if TYPE_CHECKING:
@@ -98,20 +99,10 @@ def endpoint(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:
 
 
 def _body(request: Request) -> dict[str, Any]:
+    """The JSON body, read from a route that runs in a worker thread."""
     import anyio.from_thread
 
-    raw = anyio.from_thread.run(request.body)
-    if not raw:
-        return {}
-    import json
-
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise errors.UsageError("the request body is not JSON") from None
-    if not isinstance(data, dict):
-        raise errors.UsageError("the request body must be a JSON object")
-    return data
+    return json_object(anyio.from_thread.run(request.body))
 
 
 def _flag(request: Request, name: str) -> bool:

@@ -9,7 +9,6 @@ sentences (`GuardRefused`), redacted, never a traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from mamdl import errors
+from mamdl.jsonbody import json_object
 from mamdl.redact import redact
 from mamdl.web.security import COOKIE, WebGuard, WebKeys
 
@@ -69,19 +69,6 @@ async def _call(request: Request, fn: Any, *args: Any, **kwargs: Any) -> JSONRes
     except Exception as exc:
         kind, message, status = _fail(exc, request.url.path)
         return JSONResponse({"error": message, "kind": kind}, status_code=status)
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise errors.UsageError("the request body is not JSON") from None
-    if not isinstance(data, dict):
-        raise errors.UsageError("the request body must be a JSON object")
-    return data
 
 
 def _torrent_id(value: Any) -> int:
@@ -215,7 +202,7 @@ def build_web(svc: Service, *, token: str, require_login: bool, supervisor: Supe
 
     async def download(request: Request) -> JSONResponse:
         try:
-            body = await _json_body(request)
+            body = json_object(await request.body())
             tid = _torrent_id(body.get("id"))
             wedge = _wedge(body.get("wedge"))
         except errors.UsageError as exc:
@@ -230,7 +217,7 @@ def build_web(svc: Service, *, token: str, require_login: bool, supervisor: Supe
             return await _call(request, svc.resume, h)
         if verb == "remove":
             try:
-                body = await _json_body(request)
+                body = json_object(await request.body())
             except errors.UsageError as exc:
                 return JSONResponse({"error": str(exc), "kind": "UsageError"}, status_code=400)
 
