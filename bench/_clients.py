@@ -71,6 +71,12 @@ class Client:
     def progress(self) -> str:
         return "?"
 
+    def remove(self, timeout: float = 30.0) -> None:
+        """Drop the torrent added last (data kept: the bench deletes the run's folder itself) and
+        wait until the client no longer lists it, so a long-running client can take the same
+        torrent again in the next run (the whole-process part keeps daemons running)."""
+        raise NotImplementedError
+
     def stop(self) -> None:
         if self.proc is not None:
             PROCS.stop(self.proc, timeout=10)
@@ -384,6 +390,14 @@ class Transmission(Client):
             self._dial()
         return t["sizeWhenDone"] > 0 and t["leftUntilDone"] == 0
 
+    def remove(self, timeout: float = 30.0) -> None:
+        self._call("torrent-remove", ids=[self.tid], **{"delete-local-data": False})
+        deadline = time.monotonic() + timeout
+        while self._call("torrent-get", ids=[self.tid], fields=["id"]).get("torrents"):
+            if time.monotonic() > deadline:
+                raise ClientError(f"transmission: torrent {self.tid} still listed {timeout:.0f} s after removal")
+            time.sleep(POLL)
+
     def progress(self) -> str:
         try:
             t = self._status()
@@ -398,6 +412,11 @@ class Transmission(Client):
 class QBittorrent(Client):
     name = "qbittorrent"
     binary = "qbittorrent-nox"
+
+    def __init__(self, extra_bittorrent: list[str] | None = None) -> None:
+        super().__init__()
+        # more `[BitTorrent]` lines (the seeding part lets several leechers on 127.0.0.1 in at once)
+        self.extra_bittorrent = extra_bittorrent or []
 
     @classmethod
     def version(cls) -> str:
@@ -437,6 +456,7 @@ class QBittorrent(Client):
                     "Session\\AnonymousModeEnabled=false",
                     "Session\\GlobalMaxRatio=-1",
                     "Session\\GlobalMaxSeedingMinutes=-1",
+                    *self.extra_bittorrent,
                     "",
                     "[Network]",
                     "PortForwardingEnabled=false",
@@ -502,6 +522,19 @@ class QBittorrent(Client):
         if t.get("state") in ("error", "missingFiles"):
             raise ClientError(f"qbittorrent: state {t['state']}")
         return t["amount_left"] == 0 and t["progress"] >= 1.0
+
+    def remove(self, timeout: float = 30.0) -> None:
+        body = f"hashes={self.hash}&deleteFiles=false".encode()
+        code, _, data = http(
+            self._url("/api/v2/torrents/delete"), body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        if code != 200:
+            raise ClientError(f"qbittorrent delete: HTTP {code} {data[:200]!r}")
+        deadline = time.monotonic() + timeout
+        while self._info() is not None:
+            if time.monotonic() > deadline:
+                raise ClientError(f"qbittorrent: {self.hash} still listed {timeout:.0f} s after removal")
+            time.sleep(POLL)
 
     def progress(self) -> str:
         try:

@@ -266,3 +266,49 @@ def fmt(x: float | None, nd: int = 0) -> str:
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, sort_keys=False, default=str)
+
+
+# ---------------------------------------------------------------------------- /proc and the sandbox
+
+
+def proc_hwm_mib(pid: int) -> float | None:
+    """Peak resident memory (VmHWM) of a live process in MiB: read at the end of a part, it is the
+    peak over the process's whole life, without sampling (None once the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def start_sandbox(cwd: Path, timeout: float = 60.0) -> tuple[subprocess.Popen, dict[str, str]]:
+    """mamdl's MAM look-alike on a free loopback port (cookie rotation off); returns the process and
+    the `MAM_BASE_URL`/`MAM_ID` it prints. Any mamdl process pointed there never leaves 127.0.0.1."""
+    import re
+    import sys
+
+    sb = PROCS.start(
+        [sys.executable, "-m", "mamdl.sandbox", "--port", "0", "--rotate-every", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=str(cwd),
+    )
+    env_vals: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    assert sb.stdout is not None
+    try:
+        while len(env_vals) < 2:
+            line = sb.stdout.readline().decode()
+            if not line:
+                raise RuntimeError("the sandbox exited before printing MAM_BASE_URL and MAM_ID")
+            m = re.match(r"(MAM_BASE_URL|MAM_ID)=(\S+)", line)
+            if m:
+                env_vals[m.group(1)] = m.group(2)
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sandbox did not start")
+    except BaseException:
+        PROCS.stop(sb)
+        raise
+    return sb, env_vals

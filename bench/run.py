@@ -41,6 +41,7 @@ from _util import (  # noqa: E402
     fmt,
     install_signal_handlers,
     make_payload,
+    start_sandbox,
     summary,
     verify,
 )
@@ -495,25 +496,8 @@ def startup(tmp: Path, repeats: int) -> dict[str, Any]:
         mam = Path(shutil.which("mam") or "mam")
     home = tmp / "mamdl-home"
     home.mkdir(parents=True, exist_ok=True)
-    sb = PROCS.start(
-        [sys.executable, "-m", "mamdl.sandbox", "--port", "0", "--rotate-every", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=str(tmp),
-    )
+    sb, env_vals = start_sandbox(tmp)
     try:
-        env_vals: dict[str, str] = {}
-        deadline = time.monotonic() + 60
-        assert sb.stdout is not None
-        while len(env_vals) < 2:
-            line = sb.stdout.readline().decode()
-            if not line:
-                raise RuntimeError("the sandbox exited before printing MAM_BASE_URL and MAM_ID")
-            m = re.match(r"(MAM_BASE_URL|MAM_ID)=(\S+)", line)
-            if m:
-                env_vals[m.group(1)] = m.group(2)
-            if time.monotonic() > deadline:
-                raise RuntimeError("the sandbox did not start")
         env = dict(
             os.environ,
             **env_vals,
@@ -909,7 +893,21 @@ def main() -> int:
     )
     ap.add_argument("--seed", type=int, default=16, help="seed of the per-round random client order")
     ap.add_argument("--clients", default="mamdl,aria2,transmission,qbittorrent")
-    ap.add_argument("--only", default="throughput,tuning,memory,startup,search", help="comma list of parts to run")
+    ap.add_argument(
+        "--only",
+        default="throughput,wholeprocess,seeding,tuning,memory,startup,search",
+        help="comma list of parts to run",
+    )
+    ap.add_argument("--wholeprocess-rounds", type=int, help="rounds of the whole-process part (default 3, quick 1)")
+    ap.add_argument(
+        "--wholeprocess-transmission-rounds",
+        type=int,
+        default=1,
+        help="Transmission's rounds in the whole-process part (default 1: ~50 s per GiB, never the best other)",
+    )
+    ap.add_argument("--seeding-size", type=int, help="MiB of the seeding-at-scale torrent (default 256, quick 64)")
+    ap.add_argument("--seeding-leechers", type=int, default=4, help="leechers downloading from one seeder at once")
+    ap.add_argument("--seeding-rounds", type=int, help="rounds of the seeding part (default 2, quick 1)")
     ap.add_argument("--memory-counts", default="1,50,200,1000")
     ap.add_argument("--seeder-disk-io", default="mmap", choices=["mmap", "pread", "posix"])
     ap.add_argument("--tmp", type=Path, help="where payloads and downloads go (default: system temp)")
@@ -923,6 +921,7 @@ def main() -> int:
     t_rounds = args.tuning_rounds or (2 if quick else 5)
     n_files = args.multi_files or (8 if quick else 24)
     n_book = args.audiobook_files or (60 if quick else 120)
+    wp_rounds = args.wholeprocess_rounds or (1 if quick else 3)
     parts = set(args.only.split(","))
     wanted = [c for c in args.clients.split(",") if c]
     install_signal_handlers()
@@ -949,9 +948,9 @@ def main() -> int:
     swarm: Swarm | None = None
     interrupted = False
     try:
-        need_swarm = bool(parts & {"throughput", "tuning"})
+        need_swarm = bool(parts & {"throughput", "tuning", "wholeprocess"})
         clients: list[type[Client]] = [c for c in ALL_CLIENTS if c.name in wanted]
-        if "throughput" in parts:
+        if parts & {"throughput", "wholeprocess"}:
             notes = ensure_clients(args.no_install)
             skipped = {c.name: notes.get(c.binary or "", "binary not found") for c in clients if not c.available()}
             clients = [c for c in clients if c.available()]
@@ -986,6 +985,21 @@ def main() -> int:
             log(f"== download throughput: {', '.join(c.name for c in clients)}; {rounds} round(s)")
             res["clients"], orders = throughput(swarm, clients, ["single", "multi", "audiobook"], rounds, args.seed)
             res["client_order"] = {"seed": args.seed, "rounds": orders}
+        if "wholeprocess" in parts and swarm is not None:
+            from _wholeprocess import wholeprocess
+
+            names = [c.name for c in clients]
+            slow = {"transmission": args.wholeprocess_transmission_rounds}
+            log(
+                f"== whole process (command start to exit; daemons already running): {', '.join(names)}; "
+                f"{wp_rounds} round(s), transmission {min(wp_rounds, slow['transmission'])}"
+            )
+            # its own orders (seed + 1), so they are not the throughput part's orders again
+            wp_orders = client_orders(names, list(swarm.payloads), wp_rounds, args.seed + 1)
+            res["wholeprocess"] = wholeprocess(swarm, names, list(swarm.payloads), wp_orders, slow, log)
+            res["wholeprocess"]["rounds"] = wp_rounds
+            res["wholeprocess"]["transmission_rounds"] = min(wp_rounds, slow["transmission"])
+            res["wholeprocess"]["client_order"] = {"seed": args.seed + 1, "rounds": wp_orders}
         if "tuning" in parts and swarm is not None:
             variants = TUNING_VARIANTS[:3] if quick else TUNING_VARIANTS
             log(f"== engine tuning (mamdl): {len(variants)} variants x {t_rounds} round(s)")
@@ -998,6 +1012,17 @@ def main() -> int:
         if swarm is not None:
             swarm.close()
             swarm = None
+        if "seeding" in parts:
+            from _seeding import seeding
+
+            kinds = ["mamdl"] + (["qbittorrent"] if "qbittorrent" in wanted and shutil.which("qbittorrent-nox") else [])
+            s_size = args.seeding_size or (64 if quick else 256)
+            s_rounds = args.seeding_rounds or (1 if quick else 2)
+            log(
+                f"== seeding at scale: {' vs '.join(kinds)} seeding {s_size} MiB to {args.seeding_leechers} "
+                f"leechers at once; {s_rounds} round(s)"
+            )
+            res["seeding"] = seeding(tmp, s_size, args.seeding_leechers, s_rounds, kinds, args.seed + 2, log)
         if "memory" in parts:
             counts = [int(x) for x in args.memory_counts.split(",")]
             log(f"== memory: engine seeding {counts} torrents")
