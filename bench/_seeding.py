@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import libtorrent as lt
 from _clients import ClientError, QBittorrent
@@ -32,7 +32,7 @@ POLL = 0.02
 def trackerless(torrent: bytes) -> bytes:
     """The same torrent (same info dict, so the same info-hash, still private) without announce
     URLs: the leechers then reach only the peer they are told to dial."""
-    meta = lt.bdecode(torrent)
+    meta = cast(dict[bytes, Any], lt.bdecode(torrent))
     for k in (b"announce", b"announce-list"):
         meta.pop(k, None)
     return bytes(lt.bencode(meta))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -121,11 +122,14 @@ class MamdlService:
         """Stop a service `mam download` started on its own (cold run), with the project's command."""
         subprocess.run([str(self.mam), "service", "stop"], env=self.env, capture_output=True, timeout=90)
         info = self.info()
-        if info is not None:  # still there: make sure nothing outlives the part
-            try:
-                os.kill(int(info["pid"]), 9)
-            except (ProcessLookupError, PermissionError, ValueError):
-                pass
+        if info is None:
+            return
+        pid = int(info.get("pid", 0))
+        try:  # still there: make sure nothing outlives the part (only if that pid is still a mamdl serve)
+            if pid > 0 and b"serve" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
     def remove(self, info_hash: str) -> None:
         """Take the torrent out of the service (data kept; the run's folder is deleted after), so the
