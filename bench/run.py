@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""mamdl benchmarks: download throughput against aria2, Transmission and qBittorrent on loopback,
-the machine's physical limit, engine tuning, memory per seeded torrent, CLI start-up, ranking.
+"""mamdl benchmarks: download throughput against aria2, Transmission and qBittorrent on loopback
+(from the first byte, and whole-process from command start to exit), the machine's physical limit,
+seeding to several leechers at once, engine tuning, memory per seeded torrent, CLI start-up, ranking.
 
     ./dev bench [--quick]            (or .venv/bin/python bench/run.py ...)
 
@@ -1156,6 +1157,13 @@ def main() -> int:
             "data verified by SHA-256 and deleted after each run",
             "physical_limit": "size / (write time without fsync + SHA-1 time), median of repeats",
             "seeder": f"libtorrent {args.seeder_disk_io} backend, high_performance_seed preset, TCP only",
+            "wholeprocess": "MiB/s = size / wall time from the user's command start until the data is complete "
+            "and the command has returned: `mam download FILE --to DIR` with `mam serve` already running "
+            "(cold: no service, auto_serve on), one-shot `aria2c --seed-time=0`, qBittorrent/Transmission "
+            "daemons already running timed from the add call to reported completion (polled every 20 ms); "
+            "verified by SHA-256",
+            "seeding": "aggregate upload = leechers x size / (last leecher complete - dial); leechers are plain "
+            "libtorrent sessions without the tracker, dialling only the seeder; seeder peak RSS = VmHWM",
         },
     }
     tmp = Path(tempfile.mkdtemp(prefix="mamdl-bench-", dir=args.tmp))
