@@ -15,6 +15,7 @@ Every result is verified by SHA-256 of every file against the source. See bench/
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ from _clients import ClientError, QBittorrent, Transmission
 from _util import PROCS, MiB, free_port, proc_hwm_mib, start_sandbox, summary, verify
 
 DAEMONS = {"qbittorrent": QBittorrent, "transmission": Transmission}
+PHASES = ("start_to_add_s", "add_to_finished_s", "finished_to_exit_s")
 
 
 def mam_binary() -> Path:
@@ -66,6 +68,7 @@ class MamdlService:
         self.mam = mam_binary()
         self.proc: subprocess.Popen | None = None
         self.peak_rss_mib: float | None = None
+        self.last_wall = (0.0, 0.0)
         self._log = home / "bench-serve.log"
 
     # -------------------------------------------------------------- the service
@@ -138,6 +141,36 @@ class MamdlService:
         if code != 200:
             raise ClientError(f"mamdl: removing {info_hash[:8]} failed: HTTP {code} {body[:200]!r}")
 
+    def phases(self, info_hash: str, name: str) -> dict[str, float]:
+        """Where the last command's wall time went, from the service's own log (millisecond
+        timestamps, same clock): command start -> the service adds the torrent (CLI start-up and
+        hand-off), add -> the engine's `finished` (the bytes), `finished` -> command exit (following
+        the status until the command sees it complete, and exiting). Empty if the lines are missing."""
+        t0, t1 = self.last_wall
+        added = finished = None
+        try:
+            lines = (self.home / "logs" / "mamdl.log").read_text(errors="replace").splitlines()
+        except OSError:
+            return {}
+        for ln in lines:
+            try:
+                ts = dt.datetime.strptime(ln[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            except ValueError:
+                continue
+            if ts < t0 - 0.01 or ts > t1 + 0.01:
+                continue
+            if added is None and f"added {name} ({info_hash}," in ln:
+                added = ts
+            elif added is not None and finished is None and f"{name} finished downloading" in ln:
+                finished = ts
+        if added is None or finished is None:
+            return {}
+        return {
+            "start_to_add_s": added - t0,
+            "add_to_finished_s": finished - added,
+            "finished_to_exit_s": t1 - finished,
+        }
+
     def _tail(self) -> str:
         try:
             return self._log.read_text(errors="replace")[-400:].strip()
@@ -149,7 +182,7 @@ class MamdlService:
     def download(self, torrent: Path, dest: Path, timeout: float) -> float:
         """Wall time of `mam download TORRENT --to DEST`, from start to exit."""
         with open(dest.parent / "mam-download.log", "wb") as log:
-            t0 = time.monotonic()
+            t0, t0_wall = time.monotonic(), time.time()
             p = PROCS.start(
                 [str(self.mam), "download", str(torrent), "--to", str(dest)],
                 env=self.env,
@@ -161,8 +194,9 @@ class MamdlService:
             except subprocess.TimeoutExpired:
                 raise ClientError(f"mam download not finished after {timeout:.0f} s") from None
             finally:
-                t1 = time.monotonic()
+                t1, t1_wall = time.monotonic(), time.time()
                 PROCS.stop(p)
+        self.last_wall = (t0_wall, t1_wall)
         if rc != 0:
             tail = (dest.parent / "mam-download.log").read_text(errors="replace")[-400:].strip()
             raise ClientError(f"mam download exited {rc}: {tail}")
@@ -230,6 +264,7 @@ def _stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "median_s": summary([r["seconds"] for r in ok])["median"],
         "ok": len(ok),
         "failed": len(runs) - len(ok),
+        **{f"median_{k}": summary([r[k] for r in ok if k in r])["median"] for k in PHASES if any(k in r for r in ok)},
         "runs": runs,
     }
 
@@ -326,6 +361,7 @@ def _one(
         if name == "mamdl":
             assert svc is not None
             seconds = svc.download(tp, dest, timeout)
+            rec.update(svc.phases(pl.info_hash, pl.name))
             if cold:
                 info = svc.info() or {}
                 rec["cold_serve_pid"] = info.get("pid")
@@ -355,4 +391,10 @@ def _one(
 def _describe(rec: dict[str, Any]) -> str:
     if "error" in rec:
         return f"FAILED: {rec['error']}"
-    return f"{rec['mibps']:6.0f} MiB/s ({rec['seconds']:.2f} s command start to done) verified"
+    ph = ""
+    if all(k in rec for k in PHASES):
+        ph = (
+            f"; start->add {rec['start_to_add_s']:.2f} s, add->finished {rec['add_to_finished_s']:.2f} s, "
+            f"finished->exit {rec['finished_to_exit_s']:.2f} s"
+        )
+    return f"{rec['mibps']:6.0f} MiB/s ({rec['seconds']:.2f} s command start to done{ph}) verified"

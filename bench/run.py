@@ -726,6 +726,21 @@ def _wholeprocess_section(L: list[str], res: dict[str, Any]) -> None:
         r = wp.get("ratios", {}).get(key)
         if r:
             L.append(f"- {key}: **mamdl ÷ best other ({r['best_other']}) = {r['ratio']:.2f}×** (medians)")
+    m = wp["clients"].get("mamdl", {})
+    phases = []
+    for key in PAYLOADS:
+        c = m.get(key, {})
+        if c.get("median_start_to_add_s") is not None and c.get("median_finished_to_exit_s") is not None:
+            phases.append(
+                f"{key} {c['median_start_to_add_s']:.2f} / {c['median_add_to_finished_s']:.2f} / "
+                f"{c['median_finished_to_exit_s']:.2f} s"
+            )
+    if phases:
+        L.append(
+            "- Where `mam download`'s time goes (medians, from the service's log): command start → the service adds "
+            "the torrent (CLI start-up, hand-off) / add → the engine's `finished` (the bytes) / `finished` → "
+            "command exit (following the status, exiting): " + "; ".join(phases)
+        )
     cold = wp.get("mamdl_cold", {})
     if cold:
         parts = []
