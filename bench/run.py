@@ -955,7 +955,9 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(L)
 
 
-def chart(res: dict[str, Any], path: Path) -> None:
+def chart(res: dict[str, Any], path: Path, clients: dict[str, Any] | None = None, title: str | None = None) -> None:
+    """Bars per client and payload (median, min–max error bars). By default the throughput part with
+    the physical-limit line; `clients` (same shape) and `title` draw another part without it."""
     try:
         import matplotlib
     except ImportError:  # `./dev bench` installs it (the bench extra); the tables do not need it
@@ -965,7 +967,8 @@ def chart(res: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    clients = res.get("clients", {})
+    with_limit = clients is None
+    clients = res.get("clients", {}) if clients is None else clients
     names = [n for n, c in clients.items() if c.get("median_mibps")]
     if not names:
         return
@@ -1008,7 +1011,7 @@ def chart(res: dict[str, Any], path: Path) -> None:
                 va="bottom",
                 fontsize=8,
             )
-    if "physical" in res:
+    if with_limit and "physical" in res:
         lim = res["physical"]["limit_mibps"]
         ax.axhline(lim, color="#b03a2e", linestyle="--", linewidth=1)
         ax.text(
@@ -1024,13 +1027,23 @@ def chart(res: dict[str, Any], path: Path) -> None:
     ax.set_xticklabels(names)
     ax.set_ylabel("MiB/s (median, bars = min–max)")
     ax.set_title(
-        f"Loopback download of a {res['sizes']['payload_mib']:.0f} MiB private torrent, "
-        f"{res['rounds']} round(s), {res['machine']['cores']} cores"
+        title
+        or (
+            f"Loopback download of a {res['sizes']['payload_mib']:.0f} MiB private torrent, "
+            f"{res['rounds']} round(s), {res['machine']['cores']} cores"
+        )
     )
     ax.legend(loc="upper left", fontsize=8)
-    ax.set_ylim(
-        0, max([clients[n]["max_mibps"] for n in names] + [res.get("physical", {}).get("limit_mibps", 0)]) * 1.15
-    )
+    tops = [
+        clients[n][k]["max_mibps"]
+        for n in names
+        for k in ("multi", "audiobook")
+        if clients[n].get(k, {}).get("max_mibps")
+    ]
+    tops += [clients[n]["max_mibps"] for n in names]
+    if with_limit:
+        tops.append(res.get("physical", {}).get("limit_mibps", 0))
+    ax.set_ylim(0, max(tops) * 1.15)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
@@ -1308,9 +1321,18 @@ def main() -> int:
     (args.out / "latest.md").write_text(md + "\n")
     if "clients" in res:
         chart(res, args.out / "throughput.png")
+    if res.get("wholeprocess", {}).get("clients"):
+        wp = res["wholeprocess"]
+        chart(
+            res,
+            args.out / "wholeprocess.png",
+            {n: {**by_key["single"], **{k: by_key[k] for k in PAYLOADS[1:]}} for n, by_key in wp["clients"].items()},
+            f"Whole process, command start to exit, {res['sizes']['payload_mib']:.0f} MiB private torrent, "
+            f"{wp.get('rounds', '?')} round(s)",
+        )
     print()
     print(md)
-    print(f"\n(wrote {args.out / 'latest.json'}, latest.md, throughput.png; {res['elapsed_s']:.0f} s)")
+    print(f"\n(wrote {args.out / 'latest.json'}, latest.md and the charts; {res['elapsed_s']:.0f} s)")
     return 0
 
 
