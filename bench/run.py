@@ -783,6 +783,10 @@ def _seeding_section(L: list[str], res: dict[str, Any]) -> None:
                 f"{fmt(c['max_peak_rss_mib'])} | {c['ok']}{failed} |"
             )
     L.append("")
+    m, q = sd.get("mamdl", {}).get("median_mibps"), sd.get("qbittorrent", {}).get("median_mibps")
+    if m and q:
+        L.append(f"**mamdl ÷ qBittorrent as the seeder: {m / q:.2f}×** (medians).")
+        L.append("")
 
 
 def summary_block(res: dict[str, Any]) -> list[str]:
