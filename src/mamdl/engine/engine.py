@@ -31,6 +31,7 @@ from mamdl.engine.alerts import AlertHandlers
 from mamdl.engine.livestatus import TorrentEntry, status_to_live
 from mamdl.engine.lock import EngineLock
 from mamdl.engine.models import EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
+from mamdl.engine.recover import pieces_on_disk
 from mamdl.engine.savedir import check_save_dir, check_targets, free_bytes
 from mamdl.engine.settings import EngineConfig, session_params
 from mamdl.engine.store import Store, TorrentRecord, db_path
@@ -738,6 +739,8 @@ class Engine(AlertHandlers):
             atp = lt.add_torrent_params()
         atp.ti = ti
         atp.save_path = rec.save_path
+        if resume and self._lock_file.unclean and rec.state != TorrentState.ERROR:
+            self._recover_pieces(rec, ti, atp)
         # The store is written every second, resume data only every interval: keep the larger totals.
         atp.total_uploaded = max(int(atp.total_uploaded), rec.uploaded)
         atp.total_downloaded = max(int(atp.total_downloaded), rec.downloaded)
@@ -752,6 +755,29 @@ class Engine(AlertHandlers):
             t.base_seeding = int(atp.seeding_time)
         self._refresh(rec.info_hash)
         log.info("restored %s (%s)%s", rec.name, rec.state.value, "" if resume else " without resume data")
+
+    def _recover_pieces(self, rec: TorrentRecord, ti: Any, atp: Any) -> None:
+        """The previous engine died without closing (kill -9, power loss): add to the resume data
+        the pieces it wrote after its last save, found by their hashes (mamdl.engine.recover), so
+        a crash costs the partial pieces instead of up to `resume_save_interval` of downloading."""
+        have = list(atp.have_pieces)
+        if have and all(have):
+            return
+        try:
+            found = pieces_on_disk(ti, Path(rec.save_path), have, dict(atp.renamed_files))
+        except Exception as exc:  # best effort: libtorrent downloads them again otherwise
+            log.warning("could not look for pieces of %s written after its last save: %s", rec.name, exc)
+            return
+        if not found:
+            return
+        have += [False] * (ti.num_pieces() - len(have))
+        unfinished = dict(atp.unfinished_pieces)
+        for p in found:
+            have[p] = True
+            unfinished.pop(p, None)
+        atp.have_pieces = have
+        atp.unfinished_pieces = unfinished
+        log.info("%s: %d piece(s) written after the last resume save found on disk", rec.name, len(found))
 
     # ------------------------------------------------------------------ internals: resume data
 

@@ -98,6 +98,9 @@ class EngineLock:
         self.path = Path(state_dir) / LOCK_NAME
         self.command = command or default_command_label()
         self._fd: int | None = None
+        self.unclean = False
+        """Set by `acquire()`: the last holder ended without `release()` (killed, crashed, power
+        lost), so what it wrote after its last resume-data save is on disk but not recorded."""
 
     @property
     def held(self) -> bool:
@@ -116,6 +119,8 @@ class EngineLock:
                 f"the download engine for {self.path.parent} is held by {who}; "
                 "stop that process (`mam service stop` for the background service), or let it finish"
             ) from None
+        # A clean release() empties the file; anything still in it was left by a holder that died.
+        self.unclean = bool(os.pread(fd, 1, 0))
         record = {
             "pid": os.getpid(),
             "hostname": socket.gethostname(),
