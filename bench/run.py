@@ -374,19 +374,17 @@ def throughput(
 
 TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     # (label, EngineConfig overrides, raw libtorrent settings EngineConfig does not expose)
-    ("default (posix)", {}, {}),
-    ("disk_io=pread", {"disk_io": "pread"}, {}),
+    ("default (pread)", {}, {}),
+    ("disk_io=posix", {"disk_io": "posix"}, {}),
     ("disk_io=mmap", {"disk_io": "mmap"}, {}),
+    ("pread + max_queued_disk_bytes=8 MiB", {"max_queued_disk_bytes": 8 * MiB}, {}),
+    ("pread + max_queued_disk_bytes=16 MiB", {"max_queued_disk_bytes": 16 * MiB}, {}),
+    ("pread + max_queued_disk_bytes=32 MiB", {"max_queued_disk_bytes": 32 * MiB}, {}),
+    ("pread + max_queued_disk_bytes=100 MiB", {"max_queued_disk_bytes": 100 * MiB}, {}),
+    ("pread + hashing_threads=1", {"hashing_threads": 1}, {}),
     ("status_interval=0.1, store_interval=0.25", {"status_interval": 0.1, "store_interval": 0.25}, {}),
-    (
-        "pread + lt max_queued_disk_bytes=16 MiB (not in EngineConfig)",
-        {"disk_io": "pread"},
-        {"max_queued_disk_bytes": 16 * MiB},
-    ),
-    ("pread + lt hashing_threads=2 (not in EngineConfig)", {"disk_io": "pread"}, {"hashing_threads": 2}),
-    ("posix + lt hashing_threads=2 (not in EngineConfig)", {}, {"hashing_threads": 2}),
-    ("posix + lt max_out_request_queue=1500 (not in EngineConfig)", {}, {"max_out_request_queue": 1500}),
-    ("posix + lt aio_threads=4 (not in EngineConfig)", {}, {"aio_threads": 4}),
+    ("lt max_out_request_queue=1500 (not in EngineConfig)", {}, {"max_out_request_queue": 1500}),
+    ("lt aio_threads=4 (not in EngineConfig)", {}, {"aio_threads": 4}),
 ]
 
 

@@ -125,8 +125,26 @@ def test_settings_are_accepted_by_libtorrent() -> None:
 
 def test_disk_io_choice_is_validated() -> None:
     assert EngineConfig(disk_io="mmap").disk_io_constructor() == "mmap_disk_io_constructor"
-    assert EngineConfig().disk_io_constructor() == "posix_disk_io_constructor"
+    assert EngineConfig().disk_io_constructor() == "pread_disk_io_constructor"
+    assert EngineConfig(disk_io="posix").disk_io_constructor() == "posix_disk_io_constructor"
     with pytest.raises(pydantic.ValidationError):
         EngineConfig(disk_io="mmapp")  # libtorrent would silently fall back; we refuse
     with pytest.raises(pydantic.ValidationError):
         EngineConfig(enable_dth=True)  # typos in config keys are errors too
+
+
+def test_pread_store_buffer_and_hashers_reach_libtorrent() -> None:
+    """The default pread backend holds blocks in memory until written: the cap and the hashing
+    threads must reach libtorrent's session settings, and the thread count follows the CPUs this
+    process may use. Sabotage caught: dropping `max_queued_disk_bytes` or `hashing_threads` from
+    `session_settings` (libtorrent's 100 MiB buffer and single hasher come back)."""
+    import os
+
+    from mamdl.engine.settings import session_settings
+
+    settings = session_settings(EngineConfig())
+    assert settings["max_queued_disk_bytes"] == 32 * 2**20
+    assert settings["hashing_threads"] == max(1, min(len(os.sched_getaffinity(0)), 4))
+    assert session_settings(EngineConfig(max_queued_disk_bytes=8 * 2**20))["max_queued_disk_bytes"] == 8 * 2**20
+    with pytest.raises(pydantic.ValidationError):
+        EngineConfig(max_queued_disk_bytes=1000)  # below one MiB: surely a value meant in KiB or MiB

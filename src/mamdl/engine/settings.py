@@ -44,6 +44,14 @@ def _lt_version() -> str:
 LT_VERSION = _lt_version()
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (a taskset or cpuset limits it), not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def default_alert_mask() -> int:
     import libtorrent as lt
 
@@ -103,16 +111,30 @@ class EngineConfig(BaseModel):
     upload_rate_limit: int = Field(0, ge=0)
     max_active_downloads: int = Field(3, ge=-1)
     """Downloads beyond this wait QUEUED. Seeds are never queued (a stopped seed risks a hit-and-run)."""
-    disk_io: DiskIO = "posix"
-    """Measured by `./dev bench` (1 GiB, loopback, 2 cores): pread with 2 hashing threads downloads at
-    1,178 MiB/s against posix's 667 (about 70 MiB more RSS while downloading). pread's disk-full
-    recovery now passes (tests/engine/test_faults.py: `resume()` of an errored torrent re-adds it,
-    `Engine._reload`, dropping the per-torrent state pread kept after the failed writes). posix
-    stays the default because with pread the kill -9 test (tests/engine/test_crash.py) downloaded
-    more again after the restart: 1 run in 12 over its bound, 1 at exactly the bound (issue 16).
-    mmap's RSS grows with the file size."""
-    hashing_threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 4)), ge=1, le=16)
-    """libtorrent 2.1 hashes on one thread by default, which caps pread's speed on single files."""
+    disk_io: DiskIO = "pread"
+    """pread, measured by `./dev bench` (1 GiB, loopback, 2 cores): with 2 hashing threads it
+    downloads at 1,178 MiB/s against posix's 667 (multi-file 1,148 against 562); on a loaded
+    machine (512 MiB, tuning table, 2 rounds) 318 against 177. Its disk-full recovery passes
+    (tests/engine/test_faults.py: `resume()` of an errored torrent re-adds it, `Engine._reload`).
+    It was held back because the kill -9 test (tests/engine/test_crash.py) downloaded more again
+    after the restart than its bound allows, 1 run in 12. That was not pread's doing: pread writes
+    blocks as promptly as posix (resume data saved with `flush_disk_cache` covered everything on
+    disk right after each save, with either backend). What went over was the data written since
+    the last save, which the throttled test seeder delivers in ~512 KiB bursts (two or three fall
+    in one 1 s interval), plus a few blocks fetched twice in the end game from the old seeder the
+    resume data reconnects to. Since a restart after a crash now finds the pieces written after
+    the last save by their hashes (mamdl.engine.recover), the test's "downloaded twice" is at most
+    180 KiB in 15 runs (allowed 1,152 KiB; before: up to 1,104 KiB). mmap's RSS grows with the
+    file size."""
+    hashing_threads: int = Field(default_factory=lambda: max(1, min(usable_cpus(), 4)), ge=1, le=16)
+    """libtorrent 2.1 hashes on one thread by default, which caps pread's speed on single files
+    (512 MiB on 2 busy cores: 262 MiB/s with 1 thread, 318 with 2; peak RSS 162 against 99 MiB,
+    because blocks wait in memory for the hasher)."""
+    max_queued_disk_bytes: int = Field(32 * 2**20, ge=2**20)
+    """Bytes of received blocks libtorrent may hold in memory before they are written (pread's
+    store buffer); past it, peers are asked to slow down. libtorrent's default, 100 MiB, let the
+    buffer grow when hashing fell behind; 32 MiB cost no speed (512 MiB, 2 rounds: 327 against
+    315 MiB/s, peak RSS 102 against 117 MiB), 8 and 16 MiB did (285, 284 MiB/s)."""
     alert_mask: int | None = None
     """libtorrent alert categories; None = errors, status, storage, tracker, peer, performance and DHT."""
     resume_save_interval: float = Field(30.0, gt=0)
@@ -167,6 +189,7 @@ def session_settings(config: EngineConfig) -> dict[str, Any]:
         "min_announce_interval": config.min_announce_interval,
         "tracker_backoff": config.tracker_backoff,
         "hashing_threads": config.hashing_threads,
+        "max_queued_disk_bytes": config.max_queued_disk_bytes,
         "download_rate_limit": config.download_rate_limit,
         "upload_rate_limit": config.upload_rate_limit,
         "active_downloads": config.max_active_downloads,
