@@ -374,13 +374,11 @@ def throughput(
 
 TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     # (label, EngineConfig overrides, raw libtorrent settings EngineConfig does not expose)
-    ("default (pread)", {}, {}),
+    ("default (pread, 32 MiB store buffer)", {}, {}),
     ("disk_io=posix", {"disk_io": "posix"}, {}),
     ("disk_io=mmap", {"disk_io": "mmap"}, {}),
-    ("pread + max_queued_disk_bytes=8 MiB", {"max_queued_disk_bytes": 8 * MiB}, {}),
     ("pread + max_queued_disk_bytes=16 MiB", {"max_queued_disk_bytes": 16 * MiB}, {}),
-    ("pread + max_queued_disk_bytes=32 MiB", {"max_queued_disk_bytes": 32 * MiB}, {}),
-    ("pread + max_queued_disk_bytes=100 MiB", {"max_queued_disk_bytes": 100 * MiB}, {}),
+    ("pread + max_queued_disk_bytes=100 MiB (libtorrent default)", {"max_queued_disk_bytes": 100 * MiB}, {}),
     ("pread + hashing_threads=1", {"hashing_threads": 1}, {}),
     ("status_interval=0.1, store_interval=0.25", {"status_interval": 0.1, "store_interval": 0.25}, {}),
     ("lt max_out_request_queue=1500 (not in EngineConfig)", {}, {"max_out_request_queue": 1500}),
