@@ -112,29 +112,32 @@ class EngineConfig(BaseModel):
     max_active_downloads: int = Field(3, ge=-1)
     """Downloads beyond this wait QUEUED. Seeds are never queued (a stopped seed risks a hit-and-run)."""
     disk_io: DiskIO = "pread"
-    """pread, measured by `./dev bench` (1 GiB, loopback, 2 cores): with 2 hashing threads it
-    downloads at 1,178 MiB/s against posix's 667 (multi-file 1,148 against 562); on a loaded
-    machine (512 MiB, tuning table, 2 rounds) 318 against 177. Its disk-full recovery passes
-    (tests/engine/test_faults.py: `resume()` of an errored torrent re-adds it, `Engine._reload`).
+    """pread, measured by `./dev bench` (loopback, 2 cores). Unloaded, 1 GiB: 1,178 MiB/s single
+    file and 1,148 multi-file with 2 hashing threads, against posix's 667 and 562. On a machine
+    busy with other work (tuning table, 2 rounds, 1 GiB): 296 against 170 single, 352 against 196
+    on 24 files, peak RSS 130 MiB against 111 (anonymous 97 against 78). Its disk-full recovery
+    passes (tests/engine/test_faults.py: `resume()` of an errored torrent re-adds it).
+
     It was held back because the kill -9 test (tests/engine/test_crash.py) downloaded more again
     after the restart than its bound allows, 1 run in 12. That was not pread's doing: pread writes
     blocks as promptly as posix (resume data saved with `flush_disk_cache` covered everything on
     disk right after each save, with either backend). What went over was the data written since
-    the last save, which the throttled test seeder delivers in ~512 KiB bursts (two or three fall
-    in one 1 s interval), plus a few blocks fetched twice in the end game from the old seeder the
-    resume data reconnects to. Since a restart after a crash now finds the pieces written after
-    the last save by their hashes (mamdl.engine.recover), the test's "downloaded twice" is at most
-    180 KiB in 15 runs (allowed 1,152 KiB; before: up to 1,104 KiB). mmap's RSS grows with the
-    file size."""
+    the last save, which the throttled test seeder delivers in ~512 KiB bursts (two, sometimes
+    three, in one 1 s interval), plus a few blocks fetched twice in the end game from the old
+    seeder the resume data reconnects to. A restart after a crash now finds the pieces written
+    after the last save by their hashes (mamdl.engine.recover): over 30 runs "downloaded twice" is
+    at most 224 KiB against the allowed 1,152 KiB (before: up to 1,104 KiB with pread, 912 KiB
+    with posix). mmap's RSS grows with the file size."""
     hashing_threads: int = Field(default_factory=lambda: max(1, min(usable_cpus(), 4)), ge=1, le=16)
     """libtorrent 2.1 hashes on one thread by default, which caps pread's speed on single files
-    (512 MiB on 2 busy cores: 262 MiB/s with 1 thread, 318 with 2; peak RSS 162 against 99 MiB,
-    because blocks wait in memory for the hasher)."""
+    (512 MiB on 2 busy cores: 293 MiB/s with 1 thread against 406 with 2; peak RSS 144 against
+    104 MiB, because received blocks wait in memory for the hasher)."""
     max_queued_disk_bytes: int = Field(32 * 2**20, ge=2**20)
     """Bytes of received blocks libtorrent may hold in memory before they are written (pread's
-    store buffer); past it, peers are asked to slow down. libtorrent's default, 100 MiB, let the
-    buffer grow when hashing fell behind; 32 MiB cost no speed (512 MiB, 2 rounds: 327 against
-    315 MiB/s, peak RSS 102 against 117 MiB), 8 and 16 MiB did (285, 284 MiB/s)."""
+    store buffer); past it, peers are asked to slow down. libtorrent's default is 100 MiB. 32 MiB
+    bounds what a crash loses and what a lagging hasher can pile up, at no measured cost: 16, 32
+    and 100 MiB downloaded 1 GiB at 293, 296 and 295 MiB/s with peak RSS 132, 130 and 129 MiB
+    (at these speeds the buffer is not what sets the peak)."""
     alert_mask: int | None = None
     """libtorrent alert categories; None = errors, status, storage, tracker, peer, performance and DHT."""
     resume_save_interval: float = Field(30.0, gt=0)
