@@ -148,3 +148,35 @@ def test_pread_store_buffer_and_hashers_reach_libtorrent() -> None:
     assert session_settings(EngineConfig(max_queued_disk_bytes=8 * 2**20))["max_queued_disk_bytes"] == 8 * 2**20
     with pytest.raises(pydantic.ValidationError):
         EngineConfig(max_queued_disk_bytes=1000)  # below one MiB: surely a value meant in KiB or MiB
+
+
+def test_malloc_arena_cap_reaches_glibc_before_the_session_starts(make_engine, monkeypatch) -> None:
+    """Sabotage caught: `malloc_arena_max` accepted by the config but never applied by `Engine.start`
+    (or applied after libtorrent's threads already took arenas of their own), or `limit_malloc_arenas`
+    not reaching glibc's mallopt."""
+    import sys
+
+    import mamdl.engine.engine as engine_mod
+    from mamdl.engine.settings import limit_malloc_arenas
+
+    assert limit_malloc_arenas(None) is False
+    if sys.platform.startswith("linux") and "glibc" in " ".join(__import__("platform").libc_ver()):
+        assert limit_malloc_arenas(8) is True  # glibc's own default on one CPU: harmless to set
+    calls: list[tuple[int | None, bool]] = []
+
+    def spy(n: int | None) -> bool:
+        calls.append((n, make_engine_started()))
+        return False
+
+    made: list = []
+
+    def make_engine_started() -> bool:
+        return bool(made) and made[0]._session is not None
+
+    monkeypatch.setattr(engine_mod, "limit_malloc_arenas", spy)
+    from tests.engine.conftest import loopback_config
+
+    eng = make_engine(loopback_config().model_copy(update={"malloc_arena_max": 2}), start=False)
+    made.append(eng)
+    eng.start()
+    assert calls == [(2, False)]

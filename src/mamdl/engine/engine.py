@@ -33,7 +33,7 @@ from mamdl.engine.lock import EngineLock
 from mamdl.engine.models import EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
 from mamdl.engine.recover import pieces_on_disk
 from mamdl.engine.savedir import check_save_dir, check_targets, free_bytes
-from mamdl.engine.settings import EngineConfig, session_params
+from mamdl.engine.settings import EngineConfig, limit_malloc_arenas, session_params
 from mamdl.engine.store import Store, TorrentRecord, db_path
 from mamdl.engine.torrentfile import TorrentFile, load_torrent
 from mamdl.errors import EngineBusy, EngineError, EngineTimeout, MamdlError, TorrentError
@@ -108,6 +108,7 @@ class Engine(AlertHandlers):
                     )
                 _active_engine = weakref.ref(self)
             self._store = Store(db_path(self.state_dir))
+            limit_malloc_arenas(self.config.malloc_arena_max)  # before libtorrent's threads allocate
             self._session = lt.session(session_params(self.config))
             self._started = True
             self._closing = False
