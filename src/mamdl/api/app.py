@@ -9,11 +9,12 @@ redacted messages, never a traceback. The routes are listed in `ROUTES_DOC` (ser
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,9 @@ ROUTES_DOC: dict[str, str] = {
     "GET /api/doctor": "`mam doctor --json`",
     "GET /api/backend/snapshots, POST /api/backend/add, POST /api/backend/{hash}/{verb}": (
         "the backend verbs other mamdl processes use (no guards: their Service applied them)"
+    ),
+    "GET /api/backend/{hash}/wait?timeout=S": (
+        "the torrent's snapshot once its download is done (or errored, removed), or after S seconds (at most 30)"
     ),
     "/mcp": "MCP streamable HTTP (same tools as `mam mcp`)",
 }
@@ -246,6 +250,18 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         return {"info_hash": h}
 
     @endpoint
+    def b_wait(request: Request) -> Any:
+        # Blocks a worker thread for at most WAIT_MAX_SECONDS: a front is told the moment a
+        # download completes instead of polling for it.
+        from mamdl.service.remote import WAIT_MAX_SECONDS
+
+        h = request.path_params["h"].lower()
+        if not h or any(c not in "0123456789abcdef" for c in h):
+            raise errors.UsageError(f"{h!r} is not an info-hash")
+        timeout = _num(request.query_params.get("timeout"), "timeout")
+        return svc.wait_download(h, min(WAIT_MAX_SECONDS, 10.0 if timeout is None else timeout))
+
+    @endpoint
     def b_verb(request: Request) -> Any:
         be = svc.engine()
         h, verb = request.path_params["h"].lower(), request.path_params["verb"]
@@ -276,6 +292,7 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         Route("/api/doctor", doctor),
         Route("/api/backend/snapshots", b_snapshots),
         Route("/api/backend/add", b_add, methods=["POST"]),
+        Route("/api/backend/{h}/wait", b_wait),
         Route("/api/backend/{h}/{verb}", b_verb, methods=["POST"]),
     ]
 
@@ -307,24 +324,85 @@ def build_app(
     hosts = allowed_hosts(host, list(extra_hosts or []))
     routes = api_routes(svc, supervisor)
     if mcp:
-        from mcp.server.transport_security import TransportSecuritySettings
-
-        from mamdl.mcp_server import build_server  # the MCP front, mounted in this process
-
-        server = build_server(svc)
-        security = TransportSecuritySettings(
-            enable_dns_rebinding_protection="*" not in hosts,
-            allowed_hosts=[f"{h}:*" for h in hosts],
-            allowed_origins=[f"http://{h}:*" for h in hosts],
-        )
-        app: Starlette = server.streamable_http_app(host=host, transport_security=security)
-        app.router.routes.extend(routes)
+        lazy = LazyMcp(svc, host=host, hosts=hosts)
+        app = Starlette(routes=[*routes, Route("/mcp", lazy)], lifespan=lazy.lifespan)
     else:
         app = Starlette(routes=routes)
     api: ASGIApp = BearerAuth(app, token)
     if web is not None:
         api = PathSplit(api, web)
     return TrustedHostMiddleware(api, allowed_hosts=hosts)
+
+
+class LazyMcp:
+    """The MCP endpoint (`/mcp`), built on its first request.
+
+    Why: the MCP SDK is the largest thing `mam serve` would load (about 24 MiB of its resident
+    memory and 0.7 s of its start), and most services never get an MCP client. The app's
+    lifespan holds a task group; the first request builds the MCP app (in a worker thread, so
+    the API keeps answering meanwhile) and runs its session manager in that group until the
+    service stops."""
+
+    def __init__(self, svc: Service, *, host: str, hosts: list[str]) -> None:
+        self._svc = svc
+        self._host = host
+        self._hosts = hosts
+        self._app: ASGIApp | None = None
+        self._lock: Any = None
+        self._stop: Any = None
+        self._tg: Any = None
+
+    def build(self) -> Starlette:
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        from mamdl.mcp_server import build_server  # the MCP front, mounted in this process
+
+        server = build_server(self._svc)
+        security = TransportSecuritySettings(
+            enable_dns_rebinding_protection="*" not in self._hosts,
+            allowed_hosts=[f"{h}:*" for h in self._hosts],
+            allowed_origins=[f"http://{h}:*" for h in self._hosts],
+        )
+        return server.streamable_http_app(host=self._host, transport_security=security)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        import anyio
+
+        self._lock, self._stop = anyio.Lock(), anyio.Event()
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            try:
+                yield
+            finally:
+                self._tg = None
+                self._stop.set()  # ends the MCP session manager, if it was started
+
+    async def _start(self) -> ASGIApp:
+        import anyio
+        import anyio.to_thread
+
+        if self._tg is None or self._lock is None:
+            raise RuntimeError("the MCP endpoint needs the app's lifespan (uvicorn runs it)")
+        async with self._lock:
+            if self._app is None:
+                inner = await anyio.to_thread.run_sync(self.build)
+                ready = anyio.Event()
+                stop = self._stop
+
+                async def run() -> None:
+                    async with inner.router.lifespan_context(inner):
+                        ready.set()
+                        await stop.wait()
+
+                self._tg.start_soon(run)
+                await ready.wait()
+                self._app = inner
+        return self._app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self._app if self._app is not None else await self._start()
+        await app(scope, receive, send)
 
 
 class PathSplit:

@@ -315,6 +315,46 @@ class DownloadsMixin(SafetyMixin):
         self._mark_risks(wanted)
         return wanted
 
+    def wait_download(self, info_hash: str, timeout: float) -> TorrentSnapshot:
+        """The torrent's snapshot as soon as its download is done (complete and verified, stopped
+        by an error, or removed), or after `timeout` s with its current progress.
+
+        Why: a front following a download is told the moment it completes instead of finding out
+        at its next poll. The embedded engine wakes this on its own status changes; the service's
+        API passes it on to other processes (`RemoteBackend.wait_download`); a client backend,
+        which has no such signal, is read every 0.1 s here, in the process that owns it."""
+        from mamdl.errors import EngineTimeout
+
+        backend = self.engine()
+        h = info_hash.lower()
+        remote_wait = getattr(backend, "wait_download", None)
+        if remote_wait is not None:
+            snap: TorrentSnapshot = remote_wait(h, timeout)
+            return snap
+        engine_wait = getattr(backend, "wait", None)
+        if engine_wait is not None:  # the embedded engine: woken by each status update
+            try:
+                snap = engine_wait(h, snapshot_done, max(0.0, timeout), fail_on_error=False)
+            except EngineTimeout:
+                snap = engine_snapshot(backend, h)
+            return snap
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            snap = engine_snapshot(backend, h)
+            if snapshot_done(snap) or time.monotonic() >= deadline:
+                return snap
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+    def wait_status(self, info_hash: str, timeout: float) -> TorrentStatus:
+        """`wait_download` as the status `status(info_hash)` gives (library placement, risks)."""
+        snap = self.wait_download(info_hash, timeout)
+        if snap.state.value == "removed":
+            raise EngineError(f"torrent {info_hash} disappeared (removed elsewhere?)")
+        row = TorrentStatus.from_snapshot(snap)
+        self._decorate_status([row])
+        self._mark_risks([row])
+        return row
+
     def _snapshots(self) -> list[TorrentSnapshot]:
         """Live from the engine this process talks to, else as the owner last saved them."""
         from mamdl.engine import read_status
@@ -464,3 +504,21 @@ class DownloadsMixin(SafetyMixin):
         if self.client.wedge_recorded(torrent_id):
             return True
         return self.cache.get(f"wedge:{self.settings.base_url}:{torrent_id}", ttl=10 * 365 * 86400) is not None
+
+
+def snapshot_done(snap: TorrentSnapshot) -> bool:
+    """A download nobody needs to wait for any longer: complete and verified, errored or removed."""
+    state = snap.state.value
+    return state in ("error", "removed") or (snap.progress >= 1.0 and state in ("seeding", "finished"))
+
+
+def engine_snapshot(backend: TorrentBackend, info_hash: str) -> TorrentSnapshot:
+    """One torrent's snapshot from any backend (the engine reads just that one)."""
+    one = getattr(backend, "snapshot", None)
+    if one is not None:
+        snap: TorrentSnapshot = one(info_hash)
+        return snap
+    for s in backend.snapshots():
+        if s.info_hash == info_hash:
+            return s
+    raise EngineError(f"no torrent with info-hash {info_hash!r}; `mam status` lists them")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from mamdl.errors import EngineError, EngineTimeout
+from mamdl.errors import EngineTimeout
 from mamdl.service.models import TorrentStatus
 
 
@@ -20,6 +20,8 @@ class Service(Protocol):
     own halves can use these loops without an import cycle)."""
 
     def status(self, info_hash: str | None = None, *, with_mam: bool = False) -> list[TorrentStatus]: ...
+
+    def wait_status(self, info_hash: str, timeout: float) -> TorrentStatus: ...
 
     @property
     def owns_engine(self) -> bool: ...
@@ -43,20 +45,21 @@ def follow_download(
     timeout: float | None = None,
 ) -> TorrentStatus:
     """Wait until the torrent is complete and verified (or stopped by an error); returns its last
-    status. `on_update` sees every status read on the way."""
+    status. `on_update` sees every status read on the way.
+
+    Each read waits in the backend's owner until the download is done or `poll` s pass
+    (`Service.wait_status`): completion is seen the moment the engine reports it, and `poll`
+    only sets how often a progress bar moves."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        rows = svc.status(info_hash)
-        if not rows:
-            raise EngineError(f"torrent {info_hash} disappeared (removed elsewhere?)")
-        status = rows[0]
+        step = poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic()))
+        status = svc.wait_status(info_hash, step)
         if on_update is not None:
             on_update(status)
         if download_done(status):
             return status
         if deadline is not None and time.monotonic() > deadline:
             raise EngineTimeout(f"{status.name!r} is still {status.state} at {status.progress:.0%}")
-        time.sleep(poll)
 
 
 def seed_loop(
