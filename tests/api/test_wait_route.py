@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import httpx2
 import pytest
@@ -66,7 +67,7 @@ class _OldService(BaseHTTPRequestHandler):
     """A service of an earlier mamdl: no wait route (Starlette answers 405 in plain text there),
     snapshots as JSON."""
 
-    snapshot: dict = {}
+    snapshot: ClassVar[dict] = {}
 
     def do_GET(self) -> None:
         if self.path == "/api/backend/snapshots":

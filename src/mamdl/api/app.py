@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -332,6 +333,31 @@ def build_app(
     if web is not None:
         api = PathSplit(api, web)
     return TrustedHostMiddleware(api, allowed_hosts=hosts)
+
+
+class LazyApp:
+    """An ASGI app made by `build()` on its first request, in a worker thread (the loop keeps
+    serving meanwhile). Why: `mam serve` should not hold what nobody has asked for yet (the web
+    page's Jinja2 environment, about 2 MiB)."""
+
+    def __init__(self, build: Callable[[], ASGIApp]) -> None:
+        self._build = build
+        self._app: ASGIApp | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> ASGIApp:
+        with self._lock:
+            if self._app is None:
+                self._app = self._build()
+            return self._app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self._app
+        if app is None:
+            import anyio.to_thread
+
+            app = await anyio.to_thread.run_sync(self._get)
+        await app(scope, receive, send)
 
 
 class LazyMcp:

@@ -14,9 +14,13 @@ import os
 import secrets
 import socket
 import time
+from typing import TYPE_CHECKING
 
 from mamdl.config import Settings
 from mamdl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +66,11 @@ def run_serve(settings: Settings, *, host: str | None = None, port: int | None =
     import anyio
     import uvicorn
 
-    from mamdl.api.app import build_app
+    from mamdl.api.app import LazyApp, build_app
     from mamdl.redact import register_secret
     from mamdl.service import Service
     from mamdl.service.daemon import ServiceInfo, clear_service, write_service
     from mamdl.service.supervisor import Supervisor
-    from mamdl.web import build_web  # the web front, mounted here: the one place composing the server
-    from mamdl.web.security import login_required
 
     host = host or settings.api_host
     port = settings.api_port if port is None else port
@@ -88,7 +90,14 @@ def run_serve(settings: Settings, *, host: str | None = None, port: int | None =
         sock = _bind(host, port)
         bound_port = sock.getsockname()[1]
         url_host = f"[{host}]" if ":" in host else host
-        web = build_web(svc, token=token, require_login=login_required(host), supervisor=supervisor)
+
+        def make_web() -> ASGIApp:  # built on the page's first request (Jinja2 is not loaded before)
+            from mamdl.web import build_web  # the web front, mounted here: the one place composing the server
+            from mamdl.web.security import login_required
+
+            return build_web(svc, token=token, require_login=login_required(host), supervisor=supervisor)
+
+        web = LazyApp(make_web)
         app = build_app(
             svc, token=token, host=host, supervisor=supervisor, extra_hosts=settings.api_allowed_hosts, web=web
         )
