@@ -136,7 +136,7 @@ def wait_ready(paths: Paths, proc: subprocess.Popen[bytes] | None, timeout: floa
             return info
         if proc is not None and proc.poll() is not None:
             raise EngineError(f"the background service exited at start-up: {_stderr_tail(paths)}")
-        time.sleep(0.1)
+        time.sleep(0.02)  # a command waits on this before its download starts: two file reads a tick
     raise EngineError(f"the background service did not become ready within {timeout:.0f} s: {_stderr_tail(paths)}")
 
 
