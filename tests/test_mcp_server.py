@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 
@@ -12,6 +11,7 @@ import anyio
 import pytest
 
 from tests.cli.conftest import MAM, run_mam
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -132,18 +132,12 @@ def test_full_flow_over_stdio(swarm, isolated_home):
         assert secret not in text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_http_needs_the_bearer_token(swarm, isolated_home):
     import httpx2
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [MAM, "mcp", "--http", "--port", str(port), "--token", "s3cret-token-xyz"],
         stdout=subprocess.PIPE,

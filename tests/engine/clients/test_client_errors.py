@@ -8,8 +8,8 @@ import pytest
 from mamdl.config import load_settings
 from mamdl.engine.clients import client_backend
 from mamdl.errors import ClientError
-from tests.engine.clients.daemons import free_port
 from tests.engine.swarm import make_payload
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
