@@ -271,9 +271,8 @@ def test_seeding_time_counts_only_while_the_tracker_accepts(make_engine, payload
     snap = eng.snapshot(h)
     assert snap.seeding_seconds == 0 and not snap.seed_time_goal_met and snap.tracker_failures >= 1
     assert "0123456789abcdef" not in (snap.tracker_error or "")
-    stored = read_status(eng.state_dir)  # the store carries it too (written every second)
-    time.sleep(1.5)
-    stored = read_status(eng.state_dir)
+    # The store carries it too (written every second; waited on, as a loaded machine writes later).
+    stored = wait_until(lambda: [r for r in read_status(eng.state_dir) if r.tracker_failures >= 1], what="the store")
     assert stored[0].tracker_ok is False and stored[0].tracker_failures >= 1
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import MAM
+from tests.ports import free_port
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
@@ -65,7 +66,10 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         "--disable-default-apps",
     ):
         opts.add_argument(arg)
-    driver = webdriver.Chrome(service=DriverService(executable_path=CHROMEDRIVER), options=opts)
+    # Selenium's default port for chromedriver is a bind(0) pick it releases at once, which another
+    # xdist worker's process can be handed before chromedriver binds it; `free_port` avoids that.
+    service = DriverService(executable_path=CHROMEDRIVER, port=free_port())
+    driver = webdriver.Chrome(service=service, options=opts)
     driver.set_page_load_timeout(60)
     try:
         yield driver
