@@ -21,13 +21,17 @@ FRANKENSTEIN = 418286
 
 
 @pytest.fixture
-def calibredb() -> str:
+def calibredb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real calibredb, with its own config and cache dirs (not ~/.config/calibre, which a test on
+    another xdist worker may be using at the same moment); child `mam` processes inherit them."""
     exe = shutil.which("calibredb")
     if exe is None:
         msg = "calibredb is missing: run scripts/system-deps (as root) or apt-get install calibre"
         if os.environ.get("CI") == "true":
             pytest.fail(msg)
         pytest.skip(msg)
+    monkeypatch.setenv("CALIBRE_CONFIG_DIRECTORY", str(tmp_path / "calibre-config"))
+    monkeypatch.setenv("CALIBRE_CACHE_DIRECTORY", str(tmp_path / "calibre-cache"))
     return exe
 
 
