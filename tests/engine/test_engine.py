@@ -59,6 +59,32 @@ def test_download_and_verify(engine, payload: Payload, seeder, tmp_path: Path, c
         assert PASSKEY not in text
 
 
+def test_a_waiter_never_sees_a_finished_torrent_without_finished_at(
+    engine, payload: Payload, seeder, tmp_path: Path
+) -> None:
+    """libtorrent posts the state change to "finished" just before torrent_finished_alert, and the
+    state change wakes waiters at once; on a loaded machine (two xdist workers) `wait_done` returned
+    a seeding snapshot whose `finished_at` was still None. Here the alert thread is held before it
+    handles torrent_finished_alert, as a busy machine does. Sabotage caught: stamping `finished_at`
+    only on torrent_finished_alert."""
+    release = threading.Event()
+    on_finished = engine._on_finished
+
+    def late(alert) -> None:
+        release.wait(30)
+        on_finished(alert)
+
+    engine._on_finished = late  # type: ignore[method-assign]
+    try:
+        h = engine.add(payload.torrent, tmp_path / "dl")
+        engine.connect_peer(h, "127.0.0.1", seeder.port)
+        snap = engine.wait_done(h, timeout=30)
+    finally:
+        release.set()
+    assert snap.finished_at is not None
+    assert Store(db_path(engine.state_dir)).get(h).finished_at == snap.finished_at
+
+
 def test_unrestorable_torrents_are_shown_not_lost(make_engine, payload: Payload, tmp_path: Path) -> None:
     eng = make_engine()
     h = eng.add(payload.torrent, tmp_path / "dl", paused=True)

@@ -90,9 +90,15 @@ class AlertHandlers(EngineCore):
         elif isinstance(a, lt.torrent_finished_alert):
             self._on_finished(a)
         elif isinstance(a, lt.state_changed_alert):
+            h = self._hash_of(a) or ""
+            if a.state in (lt.torrent_status.states.finished, lt.torrent_status.states.seeding):
+                # libtorrent posts this alert just *before* its torrent_finished_alert, and the
+                # refresh below wakes waiters: record the finish first, or a waiter on a loaded
+                # machine sees a seeding torrent without `finished_at` (`wait_done` did).
+                self._record_finished(h)
             # Read the status now rather than at the next periodic update (up to status_interval
             # later): whoever waits for "finished" or "downloading" sees it at once.
-            self._refresh(self._hash_of(a) or "")
+            self._refresh(h)
         elif isinstance(a, lt.torrent_removed_alert):
             self._on_removed(a)
         elif isinstance(a, lt.torrent_deleted_alert):
@@ -234,11 +240,17 @@ class AlertHandlers(EngineCore):
         self._stop_on_error(t, msg)
 
     def _on_finished(self, a: Any) -> None:
-        h = self._hash_of(a)
+        t = self._record_finished(self._hash_of(a) or "")
+        if t is not None:
+            self._save_resume(t)
+
+    def _record_finished(self, h: str) -> TorrentEntry | None:
+        """Stamp `finished_at` once (stored, logged, "finished" event); idempotent, as both the
+        state change to finished/seeding and torrent_finished_alert call it."""
         with self._lock:
-            t = self._torrents.get(h or "")
+            t = self._torrents.get(h)
             if t is None:
-                return
+                return None
             first = t.rec.finished_at is None
             if first:
                 t.rec.finished_at = time.time()
@@ -247,7 +259,7 @@ class AlertHandlers(EngineCore):
                 self._store.update(t.info_hash, finished_at=t.rec.finished_at)
             log.info("%s finished downloading", t.rec.name)
             self._emit("finished", t.info_hash, t.rec.name)
-        self._save_resume(t)
+        return t
 
     def _on_removed(self, a: Any) -> None:
         h = self._hash_of(a)
