@@ -322,7 +322,8 @@ class DownloadsMixin(SafetyMixin):
         Why: a front following a download is told the moment it completes instead of finding out
         at its next poll. The embedded engine wakes this on its own status changes; the service's
         API passes it on to other processes (`RemoteBackend.wait_download`); a client backend,
-        which has no such signal, is read every 0.1 s here, in the process that owns it."""
+        which has no such signal, is read every 0.25 s here (as often as the CLI polled before),
+        in the process that owns it."""
         from mamdl.errors import EngineTimeout
 
         backend = self.engine()
@@ -343,7 +344,7 @@ class DownloadsMixin(SafetyMixin):
             snap = engine_snapshot(backend, h)
             if snapshot_done(snap) or time.monotonic() >= deadline:
                 return snap
-            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
 
     def wait_status(self, info_hash: str, timeout: float) -> TorrentStatus:
         """`wait_download` as the status `status(info_hash)` gives (library placement, risks)."""
