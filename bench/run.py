@@ -1198,6 +1198,9 @@ def main() -> int:
     }
     tmp = Path(tempfile.mkdtemp(prefix="mamdl-bench-", dir=args.tmp))
     res["machine"] = machine_info(tmp)
+    # An installed package carries its bytecode; a source checkout run with PYTHONDONTWRITEBYTECODE
+    # (set here) would make every timed `mam` process compile mamdl again (~0.1 s each).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "mamdl")], check=False)
     swarm: Swarm | None = None
     interrupted = False
     try:
