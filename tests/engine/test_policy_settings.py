@@ -143,7 +143,7 @@ def test_pread_store_buffer_and_hashers_reach_libtorrent() -> None:
     from mamdl.engine.settings import session_settings
 
     settings = session_settings(EngineConfig())
-    assert settings["max_queued_disk_bytes"] == 32 * 2**20
+    assert settings["max_queued_disk_bytes"] == 16 * 2**20
     assert settings["hashing_threads"] == max(1, min(len(os.sched_getaffinity(0)), 4))
     assert session_settings(EngineConfig(max_queued_disk_bytes=8 * 2**20))["max_queued_disk_bytes"] == 8 * 2**20
     with pytest.raises(pydantic.ValidationError):

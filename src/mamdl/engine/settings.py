@@ -132,12 +132,14 @@ class EngineConfig(BaseModel):
     """libtorrent 2.1 hashes on one thread by default, which caps pread's speed on single files
     (512 MiB on 2 busy cores: 293 MiB/s with 1 thread against 406 with 2; peak RSS 144 against
     104 MiB, because received blocks wait in memory for the hasher)."""
-    max_queued_disk_bytes: int = Field(32 * 2**20, ge=2**20)
+    max_queued_disk_bytes: int = Field(16 * 2**20, ge=2**20)
     """Bytes of received blocks libtorrent may hold in memory before they are written (pread's
-    store buffer); past it, peers are asked to slow down. libtorrent's default is 100 MiB. 32 MiB
-    bounds what a crash loses and what a lagging hasher can pile up, at no measured cost: 16, 32
-    and 100 MiB downloaded 1 GiB at 293, 296 and 295 MiB/s with peak RSS 132, 130 and 129 MiB
-    (at these speeds the buffer is not what sets the peak)."""
+    store buffer); past it, peers are asked to slow down. libtorrent's default is 100 MiB. On an
+    unloaded 2-core machine (`./dev bench` tuning, 1 GiB, 5 rounds) it sets the peak: 16, 32 and
+    100 MiB gave peak RSS 107, 125 and 144 MiB (anonymous 72, 92, 110) at 539, 574 and 536 MiB/s,
+    all inside one another's min–max. 16 MiB keeps the engine under 128 MiB and bounds what a crash
+    loses; an internet download (tens of MB/s) never fills it. (On a machine busy with other work
+    the hasher lags and the cap mattered less: 132, 130, 129 MiB.)"""
     malloc_arena_max: int | None = None
     """Caps glibc's malloc arenas for this process (`mallopt(M_ARENA_MAX)`, set before libtorrent's
     threads start; ignored where there is no glibc). Each libtorrent thread (network, disk, hashers)
@@ -145,8 +147,9 @@ class EngineConfig(BaseModel):
     the others, so peak RSS grows with the thread count rather than with the data in flight.
     None keeps glibc's default (8 per CPU): measured on 1 GiB (pread, 2 cores, 3 rounds each,
     single and 24-file), peak RSS was 118–133 MiB by default, 96–125 with 1 arena and 114–127 with
-    2, speed within the rounds' spread. Not enough to change the default; `./dev bench` keeps both
-    variants in its tuning table."""
+    2, speed within the rounds' spread; the full `./dev bench` of 2026-12-01 (5 rounds, 32 MiB store
+    buffer) gave 125 MiB by default, 123 with 1 arena, 121 with 2. Not enough to change the default
+    (the store buffer is what sets the peak, see `max_queued_disk_bytes`)."""
     alert_mask: int | None = None
     """libtorrent alert categories; None = errors, status, storage, tracker, peer, performance and DHT."""
     resume_save_interval: float = Field(30.0, gt=0)
