@@ -190,6 +190,30 @@ class Mamdl(Client):
 # ---------------------------------------------------------------------------- aria2
 
 
+def aria2_swarm_flags(listen_port: int, dest: Path) -> list[str]:
+    """aria2's flags from bench/clients.md, shared by the RPC daemon of the throughput part and the
+    one-shot `aria2c` of the whole-process part, so both runs measure the same client."""
+    return [
+        f"--listen-port={listen_port}",
+        "--enable-dht=false",
+        "--enable-dht6=false",
+        "--bt-enable-lpd=false",
+        "--enable-peer-exchange=false",
+        "--interface=127.0.0.1",
+        "--disable-ipv6=true",
+        "--seed-time=0",
+        f"--dir={dest}",
+        "--file-allocation=none",
+        "--bt-save-metadata=false",
+        "--auto-save-interval=0",
+        "--console-log-level=warn",
+        "--summary-interval=0",
+        "--check-certificate=false",
+        f"--stop-with-process={os.getpid()}",
+        "--no-conf=true",
+    ]
+
+
 class Aria2(Client):
     name = "aria2"
     binary = "aria2c"
@@ -209,24 +233,8 @@ class Aria2(Client):
                 "--enable-rpc",
                 "--rpc-listen-all=false",
                 f"--rpc-listen-port={self.rpc}",
-                f"--listen-port={self.bt_port}",
-                "--enable-dht=false",
-                "--enable-dht6=false",
-                "--bt-enable-lpd=false",
-                "--enable-peer-exchange=false",
-                "--interface=127.0.0.1",
-                "--disable-ipv6=true",
-                "--seed-time=0",
-                f"--dir={dest}",
-                "--file-allocation=none",
-                "--bt-save-metadata=false",
                 "--rpc-save-upload-metadata=false",
-                "--auto-save-interval=0",
-                "--console-log-level=warn",
-                "--summary-interval=0",
-                "--check-certificate=false",
-                f"--stop-with-process={os.getpid()}",
-                "--no-conf=true",
+                *aria2_swarm_flags(self.bt_port, dest),
             ]
         )
         wait_port(self.rpc, proc=self.proc)

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _clients import ClientError, QBittorrent, Transmission
+from _clients import ClientError, QBittorrent, Transmission, aria2_swarm_flags
 from _util import PROCS, MiB, free_port, proc_hwm_mib, start_sandbox, summary, verify
 
 DAEMONS = {"qbittorrent": QBittorrent, "transmission": Transmission}
@@ -205,27 +205,7 @@ class MamdlService:
 
 def aria2_oneshot(torrent: Path, dest: Path, timeout: float) -> float:
     """Wall time of a one-shot `aria2c` (flags as in bench/clients.md, no RPC), start to exit."""
-    argv = [
-        "aria2c",
-        f"--listen-port={free_port()}",
-        "--enable-dht=false",
-        "--enable-dht6=false",
-        "--bt-enable-lpd=false",
-        "--enable-peer-exchange=false",
-        "--interface=127.0.0.1",
-        "--disable-ipv6=true",
-        "--seed-time=0",
-        f"--dir={dest}",
-        "--file-allocation=none",
-        "--bt-save-metadata=false",
-        "--auto-save-interval=0",
-        "--console-log-level=warn",
-        "--summary-interval=0",
-        "--check-certificate=false",
-        f"--stop-with-process={os.getpid()}",
-        "--no-conf=true",
-        str(torrent),
-    ]
+    argv = ["aria2c", *aria2_swarm_flags(free_port(), dest), str(torrent)]
     with open(dest.parent / "aria2.log", "wb") as log:
         t0 = time.monotonic()
         p = PROCS.start(argv, stdout=log, stderr=subprocess.STDOUT)

@@ -134,6 +134,10 @@ def test_client_killed_mid_download_then_back(client, make_swarm, isolated_home,
     )
     try:
         wait_until(lambda: h in client.held(), timeout=90, what="the download handed to qBittorrent")
+        # Killed before it has saved the torrent itself, qBittorrent forgets an add made a moment
+        # earlier (mamdl then says "no longer in qBittorrent"): a different case from this one.
+        saved = client.workdir / "qBittorrent" / "data" / "BT_backup" / f"{h}.fastresume"
+        wait_until(saved.exists, timeout=60, what="qBittorrent to save the torrent's resume file")
         client.kill()
         out, err = follower.communicate(timeout=60)
     finally:
