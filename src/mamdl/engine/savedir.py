@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from mamdl.engine.pieces import PieceFiles, piece_matches
 from mamdl.errors import EngineError
 
 
@@ -55,8 +56,6 @@ def check_targets(save_dir: Path, ti) -> None:
     treated as foreign.) Anything else is refused with the path and the fix; nothing on disk is changed.
 
     `ti` is the libtorrent `torrent_info` being added."""
-    import hashlib
-
     fs = ti.layout()  # the file layout (files() is deprecated in libtorrent 2.1)
 
     def pad(i: int) -> bool:
@@ -85,30 +84,18 @@ def check_targets(save_dir: Path, ti) -> None:
         return
     # Every piece that touches an existing file must verify, reading the bytes from the files on disk.
     proven: set[int] = set()
-    for piece in range(ti.num_pieces()):
-        size = ti.piece_size(piece)
-        slices = ti.map_block(piece, 0, size)
-        if not any(sl.file_index in existing for sl in slices):
-            continue
-        h = hashlib.sha1()
-        complete = True
-        for sl in slices:
-            if pad(sl.file_index):
-                h.update(b"\0" * sl.size)
+    with PieceFiles(fs, save_dir) as files:
+        for piece in range(ti.num_pieces()):
+            slices = ti.map_block(piece, 0, ti.piece_size(piece))
+            if not any(sl.file_index in existing for sl in slices):
                 continue
-            path = existing.get(sl.file_index)
-            if path is None:  # the piece spans into a file that is not there yet: cannot judge it
-                complete = False
-                break
-            with open(path, "rb") as f:
-                f.seek(sl.offset)
-                h.update(f.read(sl.size))
-        if not complete:
-            continue
-        if h.digest() != bytes(ti.hash_for_piece(piece)):
-            bad = next(existing[sl.file_index] for sl in slices if sl.file_index in existing)
-            raise EngineError(_occupied(bad))
-        proven.update(sl.file_index for sl in slices)
+            ok = piece_matches(ti, files, piece)
+            if ok is None:  # the piece spans into a file that is not there yet: cannot judge it
+                continue
+            if not ok:
+                bad = next(existing[sl.file_index] for sl in slices if sl.file_index in existing)
+                raise EngineError(_occupied(bad))
+            proven.update(sl.file_index for sl in slices)
     for i, path in existing.items():
         if i not in proven:  # no piece of it could be checked: it cannot be shown to be ours
             raise EngineError(_occupied(path))

@@ -509,8 +509,7 @@ class DownloadsMixin(SafetyMixin):
 
 def snapshot_done(snap: TorrentSnapshot) -> bool:
     """A download nobody needs to wait for any longer: complete and verified, errored or removed."""
-    state = snap.state.value
-    return state in ("error", "removed") or (snap.progress >= 1.0 and state in ("seeding", "finished"))
+    return snap.done or snap.state.value in ("error", "removed")
 
 
 def engine_snapshot(backend: TorrentBackend, info_hash: str) -> TorrentSnapshot:
