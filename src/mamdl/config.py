@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     listen_interfaces: str = DEFAULT_LISTEN_INTERFACES
     enable_utp: bool = True
     resume_save_interval: float = Field(default=30.0, gt=0)
+    socket_recv_buffer: int | None = Field(default=None, ge=0)
+    """SO_RCVBUF for peer connections in bytes; None = the engine's default (3 MiB, only where the
+    kernel allows it), 0 = the kernel's autotuning. See `EngineConfig.socket_recv_buffer`."""
 
     # --- the library (finished books placed where reader apps find them; see mamdl.library) -----------
     library_dir: Path | None = None

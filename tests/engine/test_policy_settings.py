@@ -150,6 +150,43 @@ def test_pread_store_buffer_and_hashers_reach_libtorrent() -> None:
         EngineConfig(max_queued_disk_bytes=1000)  # below one MiB: surely a value meant in KiB or MiB
 
 
+def test_peer_socket_receive_buffer_is_capped_only_where_the_kernel_allows_it(tmp_path, monkeypatch) -> None:
+    """libtorrent drains a peer's whole socket buffer into one allocation, so the engine's peak
+    memory follows SO_RCVBUF (21 MiB single reads on a host with a 32 MiB `tcp_rmem`). The cap must
+    reach libtorrent where the kernel honours it, and must not be forced where `rmem_max` would
+    clamp it below what autotuning reaches (distant peers would slow down). Sabotage caught:
+    dropping `recv_socket_buffer_size` from `session_settings`, or setting it whatever `rmem_max` says."""
+    import mamdl.engine.settings as settings_mod
+    from mamdl.engine.settings import effective_recv_buffer, session_settings
+
+    rmem = tmp_path / "rmem_max"
+    monkeypatch.setattr(settings_mod, "RMEM_MAX", rmem)
+    three = 3 * 2**20
+    assert EngineConfig().socket_recv_buffer == three
+    rmem.write_text("212992\n")  # many distributions' default
+    assert effective_recv_buffer(three) == 0
+    assert session_settings(EngineConfig())["recv_socket_buffer_size"] == 0
+    rmem.write_text(f"{three}\n")
+    assert effective_recv_buffer(three) == three
+    rmem.write_text("33554432\n")
+    assert session_settings(EngineConfig())["recv_socket_buffer_size"] == three
+    assert session_settings(EngineConfig(socket_recv_buffer=0))["recv_socket_buffer_size"] == 0  # autotuning asked for
+    rmem.unlink()  # not Linux, or /proc unreadable: leave the OS alone
+    assert effective_recv_buffer(three) == 0
+
+
+def test_live_session_gets_the_receive_buffer_cap(make_engine, tmp_path, monkeypatch) -> None:
+    """Sabotage caught: the cap computed but not in the settings the running session was built with."""
+    import mamdl.engine.settings as settings_mod
+    from tests.engine.conftest import loopback_config
+
+    rmem = tmp_path / "rmem_max"
+    rmem.write_text("8388608\n")
+    monkeypatch.setattr(settings_mod, "RMEM_MAX", rmem)
+    eng = make_engine(loopback_config())
+    assert eng._session.get_settings()["recv_socket_buffer_size"] == 3 * 2**20
+
+
 def test_malloc_arena_cap_reaches_glibc_before_the_session_starts(make_engine, monkeypatch) -> None:
     """Sabotage caught: `malloc_arena_max` accepted by the config but never applied by `Engine.start`
     (or applied after libtorrent's threads already took arenas of their own), or `limit_malloc_arenas`

@@ -35,3 +35,11 @@ def test_engine_database_named_once(isolated_home):
     mode 0600) naming different files."""
     paths = load_settings().paths
     assert db_path(paths.state_dir) == paths.engine_db
+
+
+def test_receive_buffer_setting_reaches_the_engine(isolated_home):
+    """`socket_recv_buffer` in config.toml/env overrides the engine's default; unset keeps it.
+    Sabotage caught: `engine_config` dropping the setting."""
+    assert engine_config(load_settings()).socket_recv_buffer == EngineConfig().socket_recv_buffer
+    assert engine_config(load_settings(socket_recv_buffer=0)).socket_recv_buffer == 0
+    assert engine_config(load_settings(socket_recv_buffer=2**20)).socket_recv_buffer == 2**20

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -140,6 +141,19 @@ class EngineConfig(BaseModel):
     all inside one another's min–max. 16 MiB keeps the engine under 128 MiB and bounds what a crash
     loses; an internet download (tens of MB/s) never fills it. (On a machine busy with other work
     the hasher lags and the cap mattered less: 132, 130, 129 MiB.)"""
+    socket_recv_buffer: int = Field(3 * 2**20, ge=0)
+    """SO_RCVBUF for peer connections, in bytes (the kernel doubles it); 0 leaves the kernel's
+    autotuning. Why: whenever a read fills a peer's receive buffer, libtorrent drains everything the
+    socket holds into one buffer of that size (`peer_connection::on_receive_data`), so the engine's
+    memory follows the kernel's socket buffer, not `max_peer_recv_buffer_size`. Linux autotunes that
+    buffer up to `net.ipv4.tcp_rmem`'s maximum: 6 MiB as shipped, but tuned hosts raise it (this
+    bench VM: 32 MiB), and a fast loopback or LAN peer fills it. Measured on 1 GiB from one loopback
+    peer (`./dev bench` machine, 4 rounds): peak anonymous RSS 71-86 MiB with autotuning (single
+    reads of up to 21 MiB), 46-49 with 1 MiB, 50-56 with 2 MiB, 64-78 with 4 MiB, at the same speed.
+    3 MiB gives a 6 MiB buffer: the ceiling a stock kernel's autotuning reaches anyway, so a distant
+    peer gets the same TCP window as without the cap. Applied only where `net.core.rmem_max` allows
+    the full value (see `effective_recv_buffer`): below it the kernel would clamp the buffer under
+    what autotuning gives and slow distant peers."""
     malloc_arena_max: int | None = None
     """Caps glibc's malloc arenas for this process (`mallopt(M_ARENA_MAX)`, set before libtorrent's
     threads start; ignored where there is no glibc). Each libtorrent thread (network, disk, hashers)
@@ -205,6 +219,7 @@ def session_settings(config: EngineConfig) -> dict[str, Any]:
         "tracker_backoff": config.tracker_backoff,
         "hashing_threads": config.hashing_threads,
         "max_queued_disk_bytes": config.max_queued_disk_bytes,
+        "recv_socket_buffer_size": effective_recv_buffer(config.socket_recv_buffer),
         "download_rate_limit": config.download_rate_limit,
         "upload_rate_limit": config.upload_rate_limit,
         "active_downloads": config.max_active_downloads,
@@ -218,6 +233,24 @@ def session_settings(config: EngineConfig) -> dict[str, Any]:
         # The alert queue must never drop a save_resume_data_alert or a file error.
         "alert_queue_size": 10000,
     }
+
+
+RMEM_MAX = Path("/proc/sys/net/core/rmem_max")
+"""Linux's ceiling on SO_RCVBUF (`net.core.rmem_max`)."""
+
+
+def effective_recv_buffer(requested: int) -> int:
+    """The SO_RCVBUF libtorrent should set: `requested`, or 0 (the kernel's autotuning) where the
+    kernel would clamp it (`net.core.rmem_max` below it: 208 KiB on many distributions, where a
+    forced buffer would be smaller than what autotuning reaches) or where the limit can't be read
+    (not Linux)."""
+    if requested <= 0:
+        return 0
+    try:
+        rmem_max = int(RMEM_MAX.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return requested if rmem_max >= requested else 0
 
 
 def limit_malloc_arenas(arenas: int | None) -> bool:

@@ -38,6 +38,8 @@ def engine_config(settings: Settings) -> EngineConfig:
         "resume_save_interval": settings.resume_save_interval,
         "listen_interfaces": listen_interfaces(settings),  # the fixed port once `start_engine` chose it
     }
+    if settings.socket_recv_buffer is not None:
+        common["socket_recv_buffer"] = settings.socket_recv_buffer
     if settings.is_loopback:
         return EngineConfig.loopback(**common)
     mapping = port_mapping_enabled(settings)
