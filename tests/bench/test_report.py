@@ -98,6 +98,29 @@ def test_each_goal_is_marked_against_its_target(run: ModuleType, wholeprocess: M
     assert goal("mamdl ÷ physical limit (same run), multi-file")[1] is False  # 0.50
 
 
+def test_physical_ratio_divides_each_run_by_the_limit_measured_beside_it(run: ModuleType) -> None:
+    """Each round measures the physical limit again just before its runs; the goal is the median of
+    run ÷ its own limit. Sabotage caught: dividing the median speed by the start-of-run limit (here
+    0.60, "not met") or by the best round's limit, or pairing a run with another round's limit."""
+    runs = [
+        {"mibps": 600.0, "physical_limit_mibps": 700.0},  # 0.857
+        {"mibps": 450.0, "physical_limit_mibps": 600.0},  # 0.75
+        {"mibps": 520.0, "physical_limit_mibps": 610.0},  # 0.852
+        {"mibps": 900.0, "physical_limit_mibps": 100.0, "error": "failed run: not counted"},
+    ]
+    for r in runs:
+        r.update(mibps_from_add=r["mibps"], ttfb_s=0.0, cpu_s_per_gib=1.0)
+    st = run.stats_of(runs)
+    assert st["physical_ratio_median"] == pytest.approx(520 / 610)
+    assert st["physical_limit_median"] == pytest.approx(610)
+    res = {"clients": {"mamdl": st}, "physical": {"limit_mibps": 1000.0}}
+    (row,) = [r for r in run.summary_rows(res) if "physical limit (same run), single file" in r[0]]
+    assert row[3] is True and row[1].startswith("0.85×")
+    res["clients"]["mamdl"] = run.stats_of([{k: v for k, v in r.items() if k != "physical_limit_mibps"} for r in runs])
+    (row,) = [r for r in run.summary_rows(res) if "physical limit (same run), single file" in r[0]]
+    assert row[3] is False  # older results without per-round limits: the start-of-run figure (520 of 1000)
+
+
 def test_report_opens_with_the_goals(run: ModuleType, wholeprocess: ModuleType) -> None:
     """Sabotage caught: the summary block dropped from latest.md or placed after the tables."""
     res = _results()
