@@ -255,12 +255,14 @@ def one_run(swarm: Swarm, client: Client, key: str, tag: str) -> dict[str, Any]:
         fb = swarm.seeder.first_byte_watch()
         pid = client.proc.pid if client.proc else None
         cpu0 = proc_cpu_s(pid) if pid else None
+        seeder_cpu0 = proc_cpu_s(os.getpid())  # the seeder is this process's libtorrent session
         t_add = time.monotonic()
         client.add(pl, tp, dest)
         client.kick(swarm.seeder, pl)
         client.wait_done(timeout)
         t_done = time.monotonic()
         cpu1 = proc_cpu_s(pid) if pid else None
+        seeder_cpu1 = proc_cpu_s(os.getpid())
         fb.stop()
         t_first = fb.t_first if fb.t_first is not None and fb.t_first < t_done else t_add
         mib = pl.size / MiB
@@ -272,6 +274,12 @@ def one_run(swarm: Swarm, client: Client, key: str, tag: str) -> dict[str, Any]:
                 "ttfb_s": t_first - t_add,
                 "seeder_sent_mib": fb.sent / MiB,
                 "cpu_s_per_gib": (cpu1 - cpu0) * 1024 / mib if cpu0 is not None and cpu1 is not None else None,
+                # what the seeder cost the machine the client shares with it (add -> done)
+                "seeder_cpu_s_per_gib": (
+                    (seeder_cpu1 - seeder_cpu0) * 1024 / mib
+                    if seeder_cpu0 is not None and seeder_cpu1 is not None
+                    else None
+                ),
             }
         )
     except Exception as exc:
@@ -319,6 +327,9 @@ def stats_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "median_cpu_s_per_gib": summary([r["cpu_s_per_gib"] for r in ok if r.get("cpu_s_per_gib") is not None])[
             "median"
         ],
+        "median_seeder_cpu_s_per_gib": summary(
+            [r["seeder_cpu_s_per_gib"] for r in ok if r.get("seeder_cpu_s_per_gib") is not None]
+        )["median"],
         "ok": len(ok),
         "failed": len(runs) - len(ok),
         "runs": runs,
@@ -920,6 +931,17 @@ def markdown(res: dict[str, Any]) -> str:
                 f"): median {statistics.median(steps):.0f}, range {min(steps):.0f}–{max(steps):.0f} "
                 "MiB/s. The machine's speed drifts, so the goal's ratio divides each mamdl run by the limit "
                 "measured just before it; the figure above (start of the run, median of 5) is for reference."
+            )
+        mam = res.get("clients", {}).get("mamdl", {})
+        seeder, engine = mam.get("median_seeder_cpu_s_per_gib"), mam.get("median_cpu_s_per_gib")
+        if seeder and engine and mam.get("median_mibps"):
+            busy = (seeder + engine) * mam["median_mibps"] / 1024
+            L.append("")
+            L.append(
+                f"What the limit leaves out: the seeder runs on the same {res.get('machine', {}).get('cores', '?')} "
+                f"cores. While mamdl downloaded the single file, the seeder used {seeder:.1f} CPU s per GiB and "
+                f"mamdl's engine {engine:.1f} (SHA-1 alone is {1024 / p['sha1_mibps']:.1f}); at mamdl's "
+                f"{mam['median_mibps']:.0f} MiB/s that is {busy:.1f} CPU-seconds per second."
             )
         L.append("")
     if "wholeprocess" in res:

@@ -150,7 +150,10 @@ def test_report_opens_with_the_goals(run: ModuleType, wholeprocess: ModuleType) 
     )
     for c in res["clients"].values():
         c.update(median_ttfb_s=0.1, median_mibps_from_add=1.0, median_cpu_s_per_gib=1.0)
+    res["clients"]["mamdl"]["median_seeder_cpu_s_per_gib"] = 1.3
     md = run.markdown(res)
+    # the seeder's share of the machine is stated beside the limit that leaves it out
+    assert "the seeder used 1.3 CPU s per GiB and mamdl's engine 1.0" in md
     summary = md.index("## Summary: issue 16's goals")
     assert summary < md.index("## Download throughput") < md.index("## Whole process")
     assert (

@@ -47,6 +47,7 @@ class EngineCore(Protocol):
     def _make_snapshot(self, t: TorrentEntry) -> TorrentSnapshot: ...
     def _save_resume(self, t: TorrentEntry, *, force: bool = True) -> bool: ...
     def _refresh(self, info_hash: str) -> None: ...
+    def _schedule_trim(self) -> None: ...
     def snapshot(self, info_hash: str) -> TorrentSnapshot: ...
 
 
@@ -259,6 +260,7 @@ class AlertHandlers(EngineCore):
                 self._store.update(t.info_hash, finished_at=t.rec.finished_at)
             log.info("%s finished downloading", t.rec.name)
             self._emit("finished", t.info_hash, t.rec.name)
+            self._schedule_trim()
         return t
 
     def _on_removed(self, a: Any) -> None:
@@ -267,6 +269,7 @@ class AlertHandlers(EngineCore):
             t = self._torrents.get(h or "")
             if t is not None and t.removing is not None and not t.deleting:
                 t.removing.set()  # with delete_data, wait for the deletion confirmation instead
+        self._schedule_trim()
 
     def _on_deleted(self, a: Any, error: str | None) -> None:
         h = self._hash_of(a)

@@ -33,7 +33,7 @@ from mamdl.engine.lock import EngineLock
 from mamdl.engine.models import EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
 from mamdl.engine.recover import pieces_on_disk
 from mamdl.engine.savedir import check_save_dir, check_targets, free_bytes
-from mamdl.engine.settings import EngineConfig, limit_malloc_arenas, session_params
+from mamdl.engine.settings import EngineConfig, limit_malloc_arenas, release_free_memory, session_params
 from mamdl.engine.store import Store, TorrentRecord, db_path
 from mamdl.engine.torrentfile import TorrentFile, load_torrent
 from mamdl.errors import EngineBusy, EngineError, EngineTimeout, MamdlError, TorrentError
@@ -843,6 +843,9 @@ class Engine(AlertHandlers):
                     self._handle_alert(alert)
                 now = time.monotonic()
                 self._credit_seeding(now)
+                if self._trim_at and now >= self._trim_at:
+                    self._trim_at = 0.0
+                    self._trim_if_idle()
                 if now >= next_resume:
                     if not self._closing:
                         self._save_resume_all(force=False)
@@ -858,6 +861,22 @@ class Engine(AlertHandlers):
                 time.sleep(0.2)
 
     _credit_at: float = 0.0
+    _trim_at: float = 0.0
+    TRIM_DELAY_S = 2.0
+    """After a finish or a removal: time for libtorrent to flush and free that torrent's buffers."""
+
+    def _schedule_trim(self) -> None:
+        self._trim_at = time.monotonic() + self.TRIM_DELAY_S
+
+    def _trim_if_idle(self) -> bool:
+        """Return the heap's free pages to the OS once nothing downloads (a download in progress
+        would only fault them in again; its own finish schedules the next try). True if trimmed."""
+        with self._lock:
+            if any(t.rec.finished_at is None and not t.live.paused for t in self._torrents.values()):
+                return False
+        trimmed = release_free_memory()
+        log.debug("free heap pages returned to the OS: %s", trimmed)
+        return trimmed
 
     def _credit_seeding(self, now: float) -> None:
         """Advance each torrent's counted seeding time by the time since the last call, for the
