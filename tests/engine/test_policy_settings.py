@@ -144,7 +144,8 @@ def test_pread_store_buffer_and_hashers_reach_libtorrent() -> None:
 
     settings = session_settings(EngineConfig())
     assert settings["max_queued_disk_bytes"] == 16 * 2**20
-    assert settings["hashing_threads"] == max(1, min(len(os.sched_getaffinity(0)), 4))
+    assert settings["hashing_threads"] == max(1, min(len(os.sched_getaffinity(0)) - 1, 4))
+    assert session_settings(EngineConfig(hashing_threads=3))["hashing_threads"] == 3  # 1 is also libtorrent's own
     assert session_settings(EngineConfig(max_queued_disk_bytes=8 * 2**20))["max_queued_disk_bytes"] == 8 * 2**20
     with pytest.raises(pydantic.ValidationError):
         EngineConfig(max_queued_disk_bytes=1000)  # below one MiB: surely a value meant in KiB or MiB

@@ -129,10 +129,15 @@ class EngineConfig(BaseModel):
     after the last save by their hashes (mamdl.engine.recover): over 30 runs "downloaded twice" is
     at most 224 KiB against the allowed 1,152 KiB (before: up to 1,104 KiB with pread, 912 KiB
     with posix). mmap's RSS grows with the file size."""
-    hashing_threads: int = Field(default_factory=lambda: max(1, min(usable_cpus(), 4)), ge=1, le=16)
-    """libtorrent 2.1 hashes on one thread by default, which caps pread's speed on single files
-    (512 MiB on 2 busy cores: 293 MiB/s with 1 thread against 406 with 2; peak RSS 144 against
-    104 MiB, because received blocks wait in memory for the hasher)."""
+    hashing_threads: int = Field(default_factory=lambda: max(1, min(usable_cpus() - 1, 4)), ge=1, le=16)
+    """One hashing thread per usable CPU but one (which the network thread needs: it receives and
+    copies every block), from 1 to 4. An earlier measurement (512 MiB, 2 busy cores, libtorrent's
+    100 MiB store buffer) had 2 threads ahead (406 against 293 MiB/s, the buffer filling while one
+    hasher lagged). With the 16 MiB store buffer and the 3 MiB socket receive buffer, one thread is
+    ahead on 2 cores in every comparison made (1 GiB; the loopback seeder shares the cores): 1.05x
+    and 1.05x in two full `./dev bench` tuning tables (5 rounds each), and 5 rounds each on
+    2026-12-01: 499 against 480 MiB/s on one file, 535 against 490 on the 120-file audiobook, CPU
+    per GiB 2.66 against 2.73, peak RSS alike. A second hasher on 2 cores only adds switching."""
     max_queued_disk_bytes: int = Field(16 * 2**20, ge=2**20)
     """Bytes of received blocks libtorrent may hold in memory before they are written (pread's
     store buffer); past it, peers are asked to slow down. libtorrent's default is 100 MiB. On an
