@@ -379,6 +379,31 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"Invalid configuration: {_short_validation_error(exc)}") from None
 
 
+def unknown_config_keys(path: Path) -> list[tuple[str, str | None]]:
+    """Keys in the TOML file that are no setting, each with the closest setting name (or None).
+    Why: unknown keys are ignored (an old file must still load after a setting is renamed), so a
+    typo like `seed_ratoi = 2` would silently leave the seeding goal at its default; the CLI warns
+    instead (`make_service`)."""
+    import difflib
+
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return []  # a missing file is fine; a broken one is load_settings' error
+    known: set[str] = set()
+    for name, field in Settings.model_fields.items():
+        known.add(name)
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            known.update(a for a in alias.choices if isinstance(a, str))
+    out = []
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(Settings.model_fields), n=1)
+            out.append((key, close[0] if close else None))
+    return out
+
+
 def _short_validation_error(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):

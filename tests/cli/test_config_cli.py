@@ -32,3 +32,16 @@ def test_config_init_hidden_input_and_private_file(isolated_home, mam, monkeypat
 def test_config_init_refuses_junk(isolated_home, mam):
     p = mam("config", "init", input="short\n")
     assert p.returncode == 2 and "does not look like" in p.stderr
+
+
+def test_unknown_config_key_is_named_with_the_setting_meant(isolated_home, mam):
+    """A misspelt key is ignored (old files must still load), so it must at least be said: a silent
+    `seed_ratoi = 2` leaves the seeding goal at its default. Sabotage caught: no warning, or a
+    warning for a real setting too."""
+    cfg = isolated_home / "config.toml"
+    cfg.write_text("seed_ratoi = 2.0\nseed_hours = 80\n")
+    cfg.chmod(0o600)
+    p = mam("status")
+    assert p.returncode == 0, p.stderr
+    assert "'seed_ratoi' is not a setting and is ignored (did you mean 'seed_ratio'?)" in p.stderr
+    assert "seed_hours" not in p.stderr

@@ -15,6 +15,7 @@ import logging
 import math
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -49,7 +50,23 @@ def make_service(**overrides: Any):
         for h in logging.getLogger().handlers:
             if type(h) is logging.StreamHandler:
                 h.setLevel(logging.ERROR)
+    _warn_unknown_keys(settings.paths.config_file)
     return Service(settings)
+
+
+_warned_files: set[Path] = set()
+
+
+def _warn_unknown_keys(path: Path) -> None:
+    """Once per process and file: a key in config.toml that is no setting (it is ignored)."""
+    from mamdl.config import unknown_config_keys
+
+    if path in _warned_files:
+        return
+    _warned_files.add(path)
+    for key, close in unknown_config_keys(path):
+        hint = f" (did you mean {close!r}?)" if close else ""
+        logging.getLogger("mamdl.config").warning("%s: %r is not a setting and is ignored%s", path, key, hint)
 
 
 def _check_home() -> None:
