@@ -405,7 +405,7 @@ TUNING_VARIANTS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("pread + max_queued_disk_bytes=100 MiB (libtorrent default)", {"max_queued_disk_bytes": 100 * MiB}, {}),
     ("pread + hashing_threads=2 (the default before 2026-12-01)", {"hashing_threads": 2}, {}),
     ("lt max_out_request_queue=1500 (not in EngineConfig)", {}, {"max_out_request_queue": 1500}),
-    ("lt aio_threads=4 (not in EngineConfig)", {}, {"aio_threads": 4}),
+    ("aio_threads=10 (libtorrent's default)", {"aio_threads": 10}, {}),
 ]
 
 

@@ -136,8 +136,9 @@ def test_disk_io_choice_is_validated() -> None:
 def test_pread_store_buffer_and_hashers_reach_libtorrent() -> None:
     """The default pread backend holds blocks in memory until written: the cap and the hashing
     threads must reach libtorrent's session settings, and the thread count follows the CPUs this
-    process may use. Sabotage caught: dropping `max_queued_disk_bytes` or `hashing_threads` from
-    `session_settings` (libtorrent's 100 MiB buffer and single hasher come back)."""
+    process may use. Sabotage caught: dropping `max_queued_disk_bytes`, `hashing_threads` or
+    `aio_threads` from `session_settings` (libtorrent's 100 MiB buffer, single hasher or ten disk
+    threads come back)."""
     import os
 
     from mamdl.engine.settings import session_settings
@@ -146,6 +147,7 @@ def test_pread_store_buffer_and_hashers_reach_libtorrent() -> None:
     assert settings["max_queued_disk_bytes"] == 16 * 2**20
     assert settings["hashing_threads"] == max(1, min(len(os.sched_getaffinity(0)) - 1, 4))
     assert session_settings(EngineConfig(hashing_threads=3))["hashing_threads"] == 3  # 1 is also libtorrent's own
+    assert settings["aio_threads"] == 4  # libtorrent's own default is 10
     assert session_settings(EngineConfig(max_queued_disk_bytes=8 * 2**20))["max_queued_disk_bytes"] == 8 * 2**20
     with pytest.raises(pydantic.ValidationError):
         EngineConfig(max_queued_disk_bytes=1000)  # below one MiB: surely a value meant in KiB or MiB
