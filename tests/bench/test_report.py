@@ -116,6 +116,7 @@ def test_physical_ratio_divides_each_run_by_the_limit_measured_beside_it(run: Mo
     res = {"clients": {"mamdl": st}, "physical": {"limit_mibps": 1000.0}}
     (row,) = [r for r in run.summary_rows(res) if "physical limit (same run), single file" in r[0]]
     assert row[3] is True and row[1].startswith("0.85×")
+    assert run.times(0.7966, 0.8) == "0.797×" and run.times(0.8, 0.8) == "0.80×" and run.times(0.71, 0.8) == "0.71×"
     res["clients"]["mamdl"] = run.stats_of([{k: v for k, v in r.items() if k != "physical_limit_mibps"} for r in runs])
     (row,) = [r for r in run.summary_rows(res) if "physical limit (same run), single file" in r[0]]
     assert row[3] is False  # older results without per-round limits: the start-of-run figure (520 of 1000)
