@@ -209,6 +209,11 @@ def proc_cpu_s(pid: int) -> float | None:
         return None
 
 
+def per_gib(cpu0: float | None, cpu1: float | None, mib: float) -> float | None:
+    """CPU seconds per GiB from two `proc_cpu_s` readings around `mib` MiB of payload."""
+    return (cpu1 - cpu0) * 1024 / mib if cpu0 is not None and cpu1 is not None else None
+
+
 class Swarm:
     """The tracker and the seeder, shared by every run."""
 
@@ -273,13 +278,9 @@ def one_run(swarm: Swarm, client: Client, key: str, tag: str) -> dict[str, Any]:
                 "seconds": t_done - t_first,
                 "ttfb_s": t_first - t_add,
                 "seeder_sent_mib": fb.sent / MiB,
-                "cpu_s_per_gib": (cpu1 - cpu0) * 1024 / mib if cpu0 is not None and cpu1 is not None else None,
+                "cpu_s_per_gib": per_gib(cpu0, cpu1, mib),
                 # what the seeder cost the machine the client shares with it (add -> done)
-                "seeder_cpu_s_per_gib": (
-                    (seeder_cpu1 - seeder_cpu0) * 1024 / mib
-                    if seeder_cpu0 is not None and seeder_cpu1 is not None
-                    else None
-                ),
+                "seeder_cpu_s_per_gib": per_gib(seeder_cpu0, seeder_cpu1, mib),
             }
         )
     except Exception as exc:

@@ -36,7 +36,7 @@ def test_heap_is_trimmed_once_the_last_download_ends(
     trimmed = threading.Event()
 
     def spy() -> bool:
-        calls.append(sum(1 for t in eng._torrents.values() if t.rec.finished_at is None and not t.live.paused))
+        calls.append(sum(1 for t in eng._torrents.values() if t.downloading))
         trimmed.set()
         return True
 

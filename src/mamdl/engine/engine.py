@@ -872,7 +872,7 @@ class Engine(AlertHandlers):
         """Return the heap's free pages to the OS once nothing downloads (a download in progress
         would only fault them in again; its own finish schedules the next try). True if trimmed."""
         with self._lock:
-            if any(t.rec.finished_at is None and not t.live.paused for t in self._torrents.values()):
+            if any(t.downloading for t in self._torrents.values()):
                 return False
         trimmed = release_free_memory()
         log.debug("free heap pages returned to the OS: %s", trimmed)

@@ -47,7 +47,7 @@ class LiveStatus:
 
     def seeding_seconds_now(self) -> int:
         """libtorrent's seeding clock runs while the torrent seeds and is not paused."""
-        if not self.paused and self.lt_state in (LT_SEEDING, LT_FINISHED) and self.lt_error is None:
+        if self.seeding_now:
             return self.seeding_seconds + int(time.monotonic() - self.observed_at)
         return self.seeding_seconds
 
@@ -81,6 +81,11 @@ class TorrentEntry:
     @property
     def info_hash(self) -> str:
         return self.rec.info_hash
+
+    @property
+    def downloading(self) -> bool:
+        """Not finished yet and not paused (a queued torrent counts as paused)."""
+        return self.rec.finished_at is None and not self.live.paused
 
 
 def status_to_live(st: Any) -> LiveStatus:

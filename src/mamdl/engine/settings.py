@@ -266,21 +266,31 @@ def effective_recv_buffer(requested: int) -> int:
     return requested if rmem_max >= requested else 0
 
 
+def _glibc(name: str) -> Any | None:
+    """The C library's function `name` on Linux (glibc's malloc tuning calls), or None where there
+    is no such C library or function."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def limit_malloc_arenas(arenas: int | None) -> bool:
     """Apply `malloc_arena_max` to this process; True when glibc took it. Why at run time and not
     with MALLOC_ARENA_MAX in the environment: the engine runs inside `mam serve`, `mam download
     --foreground` or a test process, none of which mamdl starts with its own environment."""
     if not arenas:
         return False
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
+        return False
     import ctypes
-    import sys
 
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
     m_arena_max = -8  # glibc's malloc.h; musl's mallopt ignores it and returns 0
     return bool(mallopt(ctypes.c_int(m_arena_max), ctypes.c_int(arenas)))
 
@@ -292,15 +302,11 @@ def release_free_memory() -> bool:
     at that download's peak for good, and the next download's peak started from there (`./dev
     bench`: `mam serve` RSS climbed over nine 1 GiB downloads). The engine calls it once nothing
     is downloading (see `Engine._trim_if_idle`)."""
+    trim = _glibc("malloc_trim")  # musl and others have none
+    if trim is None:
+        return False
     import ctypes
-    import sys
 
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # musl and others: no malloc_trim
-        return False
     trim(ctypes.c_size_t(0))
     return True
 
