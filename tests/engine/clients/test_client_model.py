@@ -177,6 +177,32 @@ def test_policy_stop_reads_as_finished_user_pause_as_paused(isolated_home):
     assert gone.state == TorrentState.ERROR and "no longer in client" in (gone.error or "")
 
 
+def test_adopted_torrent_gone_from_the_client_names_how_to_get_it_back(isolated_home):
+    """Sabotage caught: resuming an adopted torrent (mamdl never held its .torrent) that is gone
+    from the client handing the client an empty .torrent, or failing without saying what to do."""
+    from mamdl.engine.store import Store
+    from mamdl.errors import EngineError
+
+    b = ClientBackend(load_settings(), take_lock=False)
+    b._store = Store(b.settings.paths.engine_db)
+    rec = TorrentRecord(
+        info_hash="bb" * 20,
+        name="Dune",
+        save_path="/books",
+        state=TorrentState.SEEDING,
+        ratio_goal=1.0,
+        seed_seconds_goal=72 * 3600,
+        added_at=time.time(),
+        mam_id=676504,
+    )
+    b.store.add_torrent(rec, b"")  # what `mam adopt` records
+    added: list[bytes] = []
+    b._client_add = lambda data, save, *, paused: added.append(data)  # type: ignore[method-assign]
+    with pytest.raises(EngineError, match="mam get 676504"):
+        b._add_back(rec)
+    assert added == []
+
+
 def test_client_backends_implement_the_service_protocol(isolated_home):
     """Sabotage caught: a client backend missing a method the service calls (`finish`, `events`...)."""
     from mamdl.engine.clients import client_backend

@@ -270,3 +270,57 @@ def test_the_service_policy_stops_a_satisfied_torrent_in_the_client(
     )
     assert client.held()[h]["state"] in ("pausedUP", "stoppedUP")  # stopped, kept, in the client
     assert run_mam("service", "stop").returncode == 0
+
+
+@pytest.mark.parametrize("client", ALL, indirect=True)
+def test_torrent_removed_in_the_client_is_added_back_by_resume(
+    client, make_swarm, isolated_home, tmp_path, monkeypatch
+):
+    """Sabotage caught: `mam resume` of a torrent the user removed in the client (data kept)
+    failing or doing nothing (it would seed nowhere: a hit-and-run in the making), adding it
+    back elsewhere or without our category (files not where they were, or downloaded again:
+    their mtimes change), or status not saying how to bring it back."""
+    from mamdl.config import load_settings
+    from mamdl.engine.clients import client_backend
+
+    monkeypatch.setenv("MAMDL_AUTO_SERVE", "1")  # the service watches the client, as users run it
+    monkeypatch.setenv("MAMDL_POLICY_INTERVAL", "1")
+    sb = make_swarm(satisfy_seconds=3600)
+    tid = _tid("dune")
+    dest = tmp_path / "books"
+    h = sb.info_hash(tid)
+    with Dialer(sb, tid, client):
+        p = run_mam("get", str(tid), "--download", "--to", str(dest), timeout=240)
+        assert p.returncode == 0 and "Complete and verified" in p.stdout, p.stdout + p.stderr
+        before = {f: f.stat().st_mtime_ns for f in dest.rglob("*") if f.is_file()}
+        raw = client_backend(load_settings(), take_lock=False).start()  # the user, in the client's own UI
+        try:
+            raw._client_remove(h, delete_data=False)
+        finally:
+            raw.close()
+        wait_until(lambda: h not in client.held(), timeout=30, what="the client to drop the torrent")
+
+        row = wait_until(
+            lambda: (r := json.loads(run_mam("status", "--json").stdout)[0])["state"] == "error" and r,
+            timeout=60,
+            interval=1.0,
+            what="status noticing the torrent is gone",
+        )
+        assert "resume it to add it back" in row["error"], row
+
+        p = run_mam("resume", h[:8], "--json", timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        wait_until(
+            lambda: client.held().get(h, {}).get("progress") == 1.0, timeout=120, what="the re-added torrent checked"
+        )
+    held = client.held()[h]
+    assert held["save_path"] == str(dest) and held["category"] == "mam"
+    assert {f: f.stat().st_mtime_ns for f in dest.rglob("*") if f.is_file()} == before  # checked, not rewritten
+    row = wait_until(
+        lambda: (r := json.loads(run_mam("status", "--json").stdout)[0])["state"] == "seeding" and r,
+        timeout=60,
+        interval=1.0,
+        what="status seeding again",
+    )
+    assert row["error"] is None
+    assert run_mam("service", "stop").returncode == 0

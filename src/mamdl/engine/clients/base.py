@@ -233,10 +233,32 @@ class ClientBackend:
         return self._snapshot(info_hash)
 
     def resume(self, info_hash: str) -> TorrentSnapshot:
-        self._ours(info_hash)
-        self._client_resume(info_hash)
+        """Start a paused or finished torrent again; one that is no longer in the client (removed
+        there, or forgotten by a client killed right after the add) is added back from the
+        .torrent mamdl stored, to the same folder, where the client checks the data already there
+        (as the embedded engine re-adds an errored torrent). Why: until then the torrent seeds
+        nowhere, and MAM counts a snatch that stops seeding early as a hit-and-run."""
+        rec = self._ours(info_hash)
+        with self._mutex:
+            if info_hash in self._client_torrents([info_hash]):
+                self._client_resume(info_hash)
+            else:
+                self._add_back(rec)
         self.store.update(info_hash, state=TorrentState.DOWNLOADING)
         return self._snapshot(info_hash)
+
+    def _add_back(self, rec: TorrentRecord) -> None:
+        data = self.store.torrent_bytes(rec.info_hash)
+        if not data:  # adopted from the client: mamdl never held its .torrent
+            fetch = f"`mam get {rec.mam_id}`" if rec.mam_id else "the .torrent again"
+            raise EngineError(
+                f"{rec.name!r} is no longer in {self.label} and mamdl has no .torrent for it "
+                f"(it was adopted from {self.label}); add it again with {fetch}"
+            )
+        self._client_add(data, self.settings.client_path(rec.save_path), paused=False)
+        self._wait_visible(rec.info_hash)
+        self._client_no_share_limits(rec.info_hash)
+        log.info("added %s back to %s (it was no longer there)", rec.name, self.label)
 
     def finish(self, info_hash: str) -> TorrentSnapshot:
         """The seeding policy's stop: paused in the client, data and record kept."""
@@ -371,7 +393,7 @@ class ClientBackend:
         error: str | None
         rates: tuple[int, int, int, int, int | None]
         if view is None:
-            state, error = TorrentState.ERROR, f"no longer in {self.label} (removed there?)"
+            state, error = TorrentState.ERROR, f"no longer in {self.label} (removed there?); resume it to add it back"
             progress, total, down, up = rec.progress, rec.total_size, rec.downloaded, rec.uploaded
             rates = (0, 0, 0, 0, None)
             save = rec.save_path
