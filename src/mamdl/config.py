@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     listen_interfaces: str = DEFAULT_LISTEN_INTERFACES
     enable_utp: bool = True
     resume_save_interval: float = Field(default=30.0, gt=0)
+    download_limit_kibps: int = Field(default=0, ge=0)
+    """All downloads together, KiB/s (0 = unlimited); every peer counts, LAN ones too. The embedded
+    engine only (an external client keeps its own limits). `mam limit` changes it live."""
+    upload_limit_kibps: int = Field(default=0, ge=0)
+    """All uploads together, KiB/s (0 = unlimited). On MAM upload is ratio: limit it only when the
+    line needs it."""
     socket_recv_buffer: int | None = Field(default=None, ge=0)
     """SO_RCVBUF for peer connections in bytes; None = the engine's default (3 MiB, only where the
     kernel allows it), 0 = the kernel's autotuning. See `EngineConfig.socket_recv_buffer`."""

@@ -47,10 +47,13 @@ ROUTES_DOC: dict[str, str] = {
     "POST /api/torrents/{hash}/resume {force?}": "resume",
     "POST /api/torrents/{hash}/goal {ratio?, hours?, force?}": "set the seeding goal (under 72 h only with force)",
     "DELETE /api/torrents/{hash}?delete_data=0&force=0": "remove (refused while it would be a hit-and-run)",
+    "GET /api/limits, POST /api/limits {download_kibps?, upload_kibps?}": (
+        "the embedded engine's rate limits, KiB/s (0 = unlimited): saved in config.toml and applied now"
+    ),
     "GET /api/search?title=&author=&narrator=&series=&text=&format=&limit=": "search and rank",
     "GET /api/account[?refresh=1]": "account stats (`mam user --json`)",
     "GET /api/doctor": "`mam doctor --json`",
-    "GET /api/backend/snapshots, POST /api/backend/add, POST /api/backend/{hash}/{verb}": (
+    "GET /api/backend/snapshots, POST /api/backend/add, /limits, /{hash}/{verb}": (
         "the backend verbs other mamdl processes use (no guards: their Service applied them)"
     ),
     "GET /api/backend/{hash}/wait?timeout=S": (
@@ -126,6 +129,14 @@ def _num(value: Any, name: str) -> float | None:
     return out
 
 
+def _whole(value: Any, name: str) -> int | None:
+    """A whole, non-negative number from a JSON body (None when absent)."""
+    out = _num(value, name)
+    if out is not None and out != int(out):
+        raise errors.UsageError(f"{name} must be a whole number")
+    return None if out is None else int(out)
+
+
 def _goal(data: Any) -> Any:
     from pydantic import ValidationError
 
@@ -196,6 +207,16 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         return svc.set_goal(request.path_params["h"], ratio=ratio, hours=hours, force=bool(b.get("force")))
 
     @endpoint
+    def limits(request: Request) -> Any:
+        if request.method == "GET":
+            return svc.rate_limits()
+        b = _body(request)
+        down, up = _whole(b.get("download_kibps"), "download_kibps"), _whole(b.get("upload_kibps"), "upload_kibps")
+        if down is None and up is None:
+            raise errors.UsageError("give download_kibps and/or upload_kibps (KiB/s, 0 = unlimited)")
+        return svc.set_rate_limits(down, up)
+
+    @endpoint
     def remove(request: Request) -> Any:
         h = svc.resolve_hash(request.path_params["h"])
         reason = svc.remove(h, delete_data=_flag(request, "delete_data"), force=_flag(request, "force"))
@@ -263,6 +284,14 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         return svc.wait_download(h, min(WAIT_MAX_SECONDS, 10.0 if timeout is None else timeout))
 
     @endpoint
+    def b_limits(request: Request) -> Any:
+        b = _body(request)
+        svc.engine().set_rate_limits(
+            _whole(b.get("download_bps"), "download_bps"), _whole(b.get("upload_bps"), "upload_bps")
+        )
+        return {"ok": True}
+
+    @endpoint
     def b_verb(request: Request) -> Any:
         be = svc.engine()
         h, verb = request.path_params["h"].lower(), request.path_params["verb"]
@@ -288,11 +317,13 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         Route("/api/torrents/{h}/resume", resume, methods=["POST"]),
         Route("/api/torrents/{h}/goal", goal, methods=["POST"]),
         Route("/api/torrents/{h}", remove, methods=["DELETE"]),
+        Route("/api/limits", limits, methods=["GET", "POST"]),
         Route("/api/search", search),
         Route("/api/account", account),
         Route("/api/doctor", doctor),
         Route("/api/backend/snapshots", b_snapshots),
         Route("/api/backend/add", b_add, methods=["POST"]),
+        Route("/api/backend/limits", b_limits, methods=["POST"]),
         Route("/api/backend/{h}/wait", b_wait),
         Route("/api/backend/{h}/{verb}", b_verb, methods=["POST"]),
     ]

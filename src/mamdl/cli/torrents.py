@@ -1,4 +1,4 @@
-"""`mam get`, `mam download`, `mam status`, `mam pause|resume|remove`, `mam seed`."""
+"""`mam get`, `mam download`, `mam status`, `mam pause|resume|remove`, `mam limit`, `mam seed`."""
 
 from __future__ import annotations
 
@@ -204,6 +204,71 @@ def resume_cmd(
     console().print(
         f"Resumed {safe(s.title or s.name)}." + (" It runs while the engine runs (`mam seed`)." if owner else "")
     )
+
+
+RATE_UNITS = {"": 1, "k": 1, "kib": 1, "kb": 1, "m": 1024, "mib": 1024, "mb": 1024, "g": 1024**2, "gib": 1024**2}
+
+
+def rate_kibps(text: str) -> int:
+    """A rate as people type it, in KiB/s: `500` or `500K` (KiB/s), `2M`, `1.5MiB`, a trailing
+    `/s` allowed; `0`, `off` or `none` = unlimited."""
+    import re
+
+    t = text.strip().lower().removesuffix("/s").replace(" ", "")
+    if t in ("off", "none", "unlimited"):
+        return 0
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]*)", t)
+    if m is None or m.group(2) not in RATE_UNITS:
+        raise UsageError(f"{text!r} is not a rate: give KiB/s (500), or 500K, 2M, 1.5MiB; 0 or off = unlimited")
+    return round(float(m.group(1)) * RATE_UNITS[m.group(2)])
+
+
+@app.command("limit")
+@handle_errors
+def limit_cmd(
+    down: Annotated[
+        str | None,
+        typer.Option("--down", metavar="RATE", help="Download limit: 500K, 2M (per second); 0 or off = none."),
+    ] = None,
+    up: Annotated[
+        str | None,
+        typer.Option("--up", metavar="RATE", help="Upload limit, the same way. On MAM upload is your ratio."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Show or set the rate limits for all torrents together (the embedded engine; every peer
+    counts, LAN ones too). Saved in config.toml and applied at once by a running service.
+
+    Examples: mam limit · mam limit --down 2M · mam limit --down off --up 500K
+    """
+    with make_service() as svc:
+        if down is None and up is None:
+            r = svc.rate_limits()
+        else:
+            r = svc.set_rate_limits(None if down is None else rate_kibps(down), None if up is None else rate_kibps(up))
+    if as_json:
+        emit_json(r)
+        return
+
+    def shown(kibps: int) -> str:
+        return "unlimited" if kibps == 0 else (f"{kibps / 1024:g} MiB/s" if kibps >= 1024 else f"{kibps} KiB/s")
+
+    out = console()
+    out.print(f"Download: {shown(r.download_kibps)}. Upload: {shown(r.upload_kibps)}.", markup=False)
+    if down is not None or up is not None:
+        import os
+
+        for key, given in (("download_limit_kibps", down), ("upload_limit_kibps", up)):
+            if given is not None and f"MAMDL_{key.upper()}" in os.environ:
+                out.print(
+                    f"Note: MAMDL_{key.upper()} is set in the environment and wins at the next start.", markup=False
+                )
+        out.print(
+            "Applied now and saved in config.toml."
+            if r.applied_now
+            else "Saved in config.toml; used when the service (or a download) starts.",
+            markup=False,
+        )
 
 
 @app.command("remove")

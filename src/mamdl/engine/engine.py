@@ -33,7 +33,13 @@ from mamdl.engine.lock import EngineLock
 from mamdl.engine.models import EngineEvent, SeedGoal, TorrentSnapshot, TorrentState, map_state
 from mamdl.engine.recover import pieces_on_disk
 from mamdl.engine.savedir import check_save_dir, check_targets, free_bytes
-from mamdl.engine.settings import EngineConfig, limit_malloc_arenas, release_free_memory, session_params
+from mamdl.engine.settings import (
+    EngineConfig,
+    limit_local_peers_too,
+    limit_malloc_arenas,
+    release_free_memory,
+    session_params,
+)
 from mamdl.engine.store import Store, TorrentRecord, db_path
 from mamdl.engine.torrentfile import TorrentFile, load_torrent
 from mamdl.errors import EngineBusy, EngineError, EngineTimeout, MamdlError, TorrentError
@@ -110,6 +116,8 @@ class Engine(AlertHandlers):
             self._store = Store(db_path(self.state_dir))
             limit_malloc_arenas(self.config.malloc_arena_max)  # before libtorrent's threads allocate
             self._session = lt.session(session_params(self.config))
+            if self.config.download_rate_limit or self.config.upload_rate_limit:
+                limit_local_peers_too(self._session)
             self._started = True
             self._closing = False
             self._stop.clear()
@@ -440,7 +448,7 @@ class Engine(AlertHandlers):
     def set_limits(self, info_hash: str | None, download_bps: int | None = None, upload_bps: int | None = None) -> None:
         """Rate limits in bytes/s (0 = unlimited, None = unchanged), for one torrent or (None) the
         whole session. Per-torrent limits live in the resume data; session limits in the config.
-        Note: libtorrent exempts peers on the local network from session-wide limits."""
+        Session limits count every peer, LAN ones included (see `limit_local_peers_too`)."""
         self._require_running()
         for v in (download_bps, upload_bps):
             if v is not None and v < 0:
@@ -452,6 +460,8 @@ class Engine(AlertHandlers):
             if upload_bps is not None:
                 pack["upload_rate_limit"] = upload_bps
             if pack:
+                if any(pack.values()):
+                    limit_local_peers_too(self._session)
                 self._session.apply_settings(pack)
             return
         t = self._get(info_hash)
@@ -459,6 +469,10 @@ class Engine(AlertHandlers):
             t.handle.set_download_limit(download_bps or -1)
         if upload_bps is not None:
             t.handle.set_upload_limit(upload_bps or -1)
+
+    def set_rate_limits(self, download_bps: int | None = None, upload_bps: int | None = None) -> None:
+        """The session-wide limits (the service's `mam limit`), applied now."""
+        self.set_limits(None, download_bps=download_bps, upload_bps=upload_bps)
 
     def connect_peer(self, info_hash: str, host: str, port: int) -> None:
         """Dial a peer directly (loopback swarms and tests; MAM peers come from the tracker)."""

@@ -109,6 +109,7 @@ class EngineConfig(BaseModel):
     tracker_backoff: int = Field(250, ge=0)
     """How fast libtorrent backs off retrying a failing tracker (percent); 0 retries every ~5 s."""
     download_rate_limit: int = Field(0, ge=0)
+    """Bytes/s for all torrents together, every peer counted (LAN ones too); 0 = unlimited."""
     upload_rate_limit: int = Field(0, ge=0)
     max_active_downloads: int = Field(3, ge=-1)
     """Downloads beyond this wait QUEUED. Seeds are never queued (a stopped seed risks a hit-and-run)."""
@@ -318,3 +319,36 @@ def session_params(config: EngineConfig) -> lt.session_params:
     params = lt.session_params(session_settings(config))  # type: ignore[call-overload]  # a dict works; stubs omit it
     params.disk_io_constructor = config.disk_io_constructor()
     return params
+
+
+LOCAL_V4 = [
+    ("10.0.0.0", "10.255.255.255"),
+    ("172.16.0.0", "172.31.255.255"),
+    ("192.168.0.0", "192.168.255.255"),
+    ("169.254.0.0", "169.254.255.255"),
+    ("127.0.0.0", "127.255.255.255"),
+]
+LOCAL_V6 = [
+    ("fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+    ("fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+    ("::1", "::1"),
+]
+"""The address ranges libtorrent puts in its "local" peer class (its session_impl.cpp)."""
+
+
+def limit_local_peers_too(ses: lt.session) -> None:
+    """Put peers on the local network in the global peer class as well as the local one. Why:
+    libtorrent exempts local peers from the session-wide rate limits (they sit in the local class
+    only), so a user's limit would not hold for a peer on their LAN or a seedbox next door, and
+    could not be seen working on a loopback swarm. qBittorrent applies its limits to LAN peers by
+    default too. Local peers keep the local class's other privilege (they don't use unchoke
+    slots). Called only once a limit is set, so an unlimited session keeps libtorrent's mapping."""
+    import libtorrent as lt
+
+    glob, local = 1 << ses.global_peer_class_id, 1 << ses.local_peer_class_id
+    f = lt.ip_filter()
+    f.add_rule("0.0.0.0", "255.255.255.255", glob)
+    f.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", glob)
+    for first, last in LOCAL_V4 + LOCAL_V6:
+        f.add_rule(first, last, glob | local)
+    ses.set_peer_class_filter(f)

@@ -47,6 +47,10 @@ class TorrentBackend(Protocol):
 
     def snapshots(self) -> list[TorrentSnapshot]: ...
 
+    def set_rate_limits(self, download_bps: int | None = None, upload_bps: int | None = None) -> None:
+        """Session-wide rate limits in bytes/s, applied now (0 = unlimited, None = unchanged)."""
+        ...
+
     def events(self, timeout: float | None = None) -> Iterator[EngineEvent]:
         """Events as they happen, until the backend closes or `timeout` passes without one."""
         ...

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mamdl.errors import EngineBusy, EngineError, GuardRefused, UsageError
 from mamdl.service.guards import unsatisfied_room, wedge_decision
-from mamdl.service.models import FetchResult, GetPreview, GetResult, TorrentStatus
+from mamdl.service.models import FetchResult, GetPreview, GetResult, RateLimits, TorrentStatus
 from mamdl.service.safety import SafetyMixin
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ def engine_config(settings: Settings) -> EngineConfig:
     common: dict[str, Any] = {
         "resume_save_interval": settings.resume_save_interval,
         "listen_interfaces": listen_interfaces(settings),  # the fixed port once `start_engine` chose it
+        "download_rate_limit": settings.download_limit_kibps * 1024,
+        "upload_rate_limit": settings.upload_limit_kibps * 1024,
     }
     if settings.socket_recv_buffer is not None:
         common["socket_recv_buffer"] = settings.socket_recv_buffer
@@ -415,6 +417,42 @@ class DownloadsMixin(SafetyMixin):
                     raise GuardRefused(d.reason)
         snap = self.engine().resume(h)
         return TorrentStatus.from_snapshot(snap)
+
+    def rate_limits(self) -> RateLimits:
+        s = self.settings
+        return RateLimits(download_kibps=s.download_limit_kibps, upload_kibps=s.upload_limit_kibps, applied_now=False)
+
+    def set_rate_limits(self, download_kibps: int | None = None, upload_kibps: int | None = None) -> RateLimits:
+        """Save the session-wide limits in config.toml and hand them to the engine if one runs
+        (the service's, or this process's own); None leaves a limit as it is. Why saved: a limit
+        set for a reason (a metered line, the evening's video calls) must survive a restart."""
+        from mamdl.config import write_config
+
+        if self.settings.backend != "embedded":
+            raise UsageError(
+                f"rate limits are the embedded engine's; with backend = {self.settings.backend} "
+                "set them in the client (mamdl leaves its limits alone)"
+            )
+        for v in (download_kibps, upload_kibps):
+            if v is not None and v < 0:
+                raise UsageError("a rate limit is 0 (unlimited) or a positive number of KiB/s")
+        changes = {
+            k: v
+            for k, v in (("download_limit_kibps", download_kibps), ("upload_limit_kibps", upload_kibps))
+            if v is not None
+        }
+        if not changes:
+            return self.rate_limits()
+        write_config(changes, self.settings.paths.config_file)
+        self.settings = self.settings.model_copy(update=changes)
+        applied = False
+        if self._engine is not None or self.service_running() is not None:
+            self.engine().set_rate_limits(
+                None if download_kibps is None else download_kibps * 1024,
+                None if upload_kibps is None else upload_kibps * 1024,
+            )
+            applied = True
+        return self.rate_limits().model_copy(update={"applied_now": applied})
 
     def set_goal(
         self, info_hash: str, *, ratio: float | None = None, hours: float | None = None, force: bool = False

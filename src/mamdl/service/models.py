@@ -192,6 +192,15 @@ class GetPreview(BaseModel):
     wedge_reason: str
 
 
+class RateLimits(BaseModel):
+    """The embedded engine's session-wide limits, KiB/s (0 = unlimited), as saved in config.toml."""
+
+    download_kibps: int
+    upload_kibps: int
+    applied_now: bool
+    """True when a running engine took them at once; False: saved, used when the service starts."""
+
+
 class GetResult(BaseModel):
     fetch: FetchResult
     info_hash: str | None = None

@@ -146,6 +146,9 @@ class RemoteBackend:
     def remove(self, info_hash: str, delete_data: bool = False) -> None:
         self._call("POST", f"/api/backend/{info_hash}/remove", {"delete_data": delete_data})
 
+    def set_rate_limits(self, download_bps: int | None = None, upload_bps: int | None = None) -> None:
+        self._call("POST", "/api/backend/limits", {"download_bps": download_bps, "upload_bps": upload_bps})
+
     def snapshots(self) -> list[TorrentSnapshot]:
         return [TorrentSnapshot.model_validate(s) for s in self._call("GET", "/api/backend/snapshots")]
 

@@ -274,6 +274,12 @@ class ClientBackend:
             self._client_remove(info_hash, delete_data=delete_data)
         self.store.mark_removed(info_hash)
 
+    def set_rate_limits(self, download_bps: int | None = None, upload_bps: int | None = None) -> None:
+        """Refused: the client's rate limits are the user's, for every torrent it holds."""
+        raise EngineError(
+            f"mamdl leaves {self.label}'s rate limits alone (they cover every torrent it holds): set them in {self.label}"
+        )
+
     def set_goal(self, info_hash: str, goal: SeedGoal) -> TorrentSnapshot:
         self._ours(info_hash)
         self.store.update(info_hash, ratio_goal=goal.ratio, seed_seconds_goal=goal.seed_seconds)
