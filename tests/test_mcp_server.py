@@ -15,7 +15,15 @@ from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
-TOOLS = {"search_mam", "download_torrent", "get_progress", "manage_seeding", "get_user_stats", "fetch_torrent_file"}
+TOOLS = {
+    "search_mam",
+    "download_torrent",
+    "get_progress",
+    "manage_seeding",
+    "get_user_stats",
+    "fetch_torrent_file",
+    "set_rate_limits",
+}
 
 
 @pytest.fixture
@@ -114,6 +122,12 @@ def test_full_flow_over_stdio(swarm, isolated_home):
                 await client.call_tool("manage_seeding", {"info_hash": h, "action": "set_goal", "ratio": 1.5})
             )
             assert goal["status"]["ratio_goal"] == 1.5
+            limits = _structured(await client.call_tool("set_rate_limits", {"download_kibps": 1024}))
+            assert limits == {"download_kibps": 1024, "upload_kibps": 0, "applied_now": True}
+            assert "download_limit_kibps = 1024" in (isolated_home / "config.toml").read_text()
+            assert _structured(await client.call_tool("set_rate_limits", {}))["download_kibps"] == 1024
+            limits = _structured(await client.call_tool("set_rate_limits", {"download_kibps": 0}))
+            assert limits["download_kibps"] == 0
 
             after = await _poll(
                 client,

@@ -31,7 +31,7 @@ from mamdl.errors import MamdlError
 from mamdl.redact import redact
 from mamdl.service import SearchSpec, Service
 from mamdl.service.bonus import PurchaseOut, UserStatsWithBonus
-from mamdl.service.models import FetchResult, ResultRow, SentQuery, TorrentStatus
+from mamdl.service.models import FetchResult, RateLimits, ResultRow, SentQuery, TorrentStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -231,6 +231,20 @@ def _register_engine_tools(server: MCPServer, service: Service, *, allow_destruc
         how much seeding MAM still wants (mam_seed_time_to_go, seconds)."""
         rows = service.status(info_hash, with_mam=with_mam)
         return ProgressOut(torrents=rows, engine=service.engine_holder() or "not running")
+
+    @server.tool(annotations=MUTATING)
+    @_tool_errors
+    def set_rate_limits(
+        download_kibps: Annotated[int | None, Field(ge=0)] = None,
+        upload_kibps: Annotated[int | None, Field(ge=0)] = None,
+    ) -> RateLimits:
+        """Show (no arguments) or set the rate limits for all torrents together, in KiB/s
+        (0 = unlimited; 1024 = 1 MiB/s). Saved in the config and applied at once. Limit upload
+        only when the user asks: on MAM, upload is the account's ratio. Refused when the user's
+        own torrent client does the downloading (its limits are set there)."""
+        if download_kibps is None and upload_kibps is None:
+            return service.rate_limits()
+        return service.set_rate_limits(download_kibps, upload_kibps)
 
     actions = ["pause", "resume", "set_goal"] + (["remove"] if allow_destructive else [])
 

@@ -62,6 +62,16 @@ def test_token_and_host_checks(isolated_home):
             json={"id": "not-a-number"},
         )
         assert bad.status_code == 400 and bad.json()["kind"] == "UsageError"
+        # Throttling the user's downloads (or their upload: their ratio) needs the token too.
+        assert httpx2.post(info["url"] + "/api/limits", json={"download_kibps": 1}).status_code == 401
+        negative = httpx2.post(
+            info["url"] + "/api/limits",
+            headers={"Authorization": "Bearer right-token-7a1c93b2"},
+            json={"upload_kibps": -1},
+        )
+        assert negative.status_code == 400 and "must not be negative" in negative.json()["error"]
+        cfg = isolated_home / "config.toml"
+        assert not cfg.exists() or "limit_kibps" not in cfg.read_text()
     finally:
         proc.terminate()
         proc.wait(60)

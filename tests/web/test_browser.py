@@ -236,3 +236,30 @@ def test_csrf_from_another_origin_fails(make_swarm, serve, browser):
         evil.shutdown()
         evil.server_close()
     assert _api(info, "/api/status") == []
+
+
+def test_rate_limits_set_from_the_torrents_page(make_swarm, serve, browser, isolated_home):
+    """Sabotage caught: the form not reaching `Service.set_rate_limits` (config.toml unchanged, the
+    API still unlimited), the page not showing the saved values after a reload, or a bad value
+    taken as a limit instead of refused with a message."""
+    make_swarm()
+    info = serve()
+    browser.get(info["url"] + "/torrents")
+    form = wait_for(lambda: browser.find_element(By.ID, "limits"), what="the limits form")
+    down = form.find_element(By.NAME, "download_kibps")
+    assert down.get_attribute("value") == "0"
+    down.clear()
+    down.send_keys("2048")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert "download 2048 KiB/s, upload unlimited, applied now" in wait_for(lambda: _notice(browser), what="saved")
+    assert _api(info, "/api/limits") == {"download_kibps": 2048, "upload_kibps": 0, "applied_now": False}
+    assert "download_limit_kibps = 2048" in (isolated_home / "config.toml").read_text()
+    browser.get(info["url"] + "/torrents")
+    assert browser.find_element(By.NAME, "download_kibps").get_attribute("value") == "2048"
+
+    up = browser.find_element(By.NAME, "upload_kibps")
+    browser.execute_script("arguments[0].value = '-5'", up)
+    # past the browser's own check (min="0" stops the button), as a script or an old browser would
+    browser.execute_script("document.getElementById('limits').dispatchEvent(new Event('submit', {cancelable: true}))")
+    wait_for(lambda: "whole number of KiB/s" in _notice(browser), what="the refusal")
+    assert _api(info, "/api/limits")["upload_kibps"] == 0

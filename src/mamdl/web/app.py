@@ -81,6 +81,19 @@ def _torrent_id(value: Any) -> int:
     return tid
 
 
+def _kibps(value: Any, name: str) -> int | None:
+    """A rate limit from the page's form: a whole number of KiB/s, 0 or more (None when blank)."""
+    if value is None or value == "":
+        return None
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise errors.UsageError(f"{name}: a whole number of KiB/s (0 = unlimited)") from None
+    if n < 0:
+        raise errors.UsageError(f"{name}: a whole number of KiB/s (0 = unlimited)")
+    return n
+
+
 def _wedge(value: Any) -> str | None:
     if value in (None, ""):
         return None
@@ -129,7 +142,10 @@ def build_web(svc: Service, *, token: str, require_login: bool, supervisor: Supe
         return page("search.html", request, form=form, outcome=outcome, error=error)
 
     def torrents_page(request: Request) -> HTMLResponse:
-        return page("torrents.html", request)
+        if svc.settings.backend == "embedded":
+            return page("torrents.html", request, limits=svc.rate_limits())
+        note = f"Rate limits: set them in {svc.settings.backend} (mamdl leaves the client's own limits alone)."
+        return page("torrents.html", request, limits=None, limits_note=note)
 
     def account_page(request: Request) -> HTMLResponse:
         user = checks = None
@@ -209,6 +225,14 @@ def build_web(svc: Service, *, token: str, require_login: bool, supervisor: Supe
             return JSONResponse({"error": str(exc), "kind": "UsageError"}, status_code=400)
         return await _call(request, svc.get, tid, download=True, goal=svc.default_goal(), wedge=wedge)
 
+    async def limits(request: Request) -> JSONResponse:
+        try:
+            body = json_object(await request.body())
+            down, up = (_kibps(body.get(k), k) for k in ("download_kibps", "upload_kibps"))
+        except errors.UsageError as exc:
+            return JSONResponse({"error": str(exc), "kind": "UsageError"}, status_code=400)
+        return await _call(request, svc.set_rate_limits, down, up)
+
     async def act(request: Request) -> JSONResponse:
         h, verb = request.path_params["h"], request.path_params["verb"]
         if verb == "pause":
@@ -239,6 +263,7 @@ def build_web(svc: Service, *, token: str, require_login: bool, supervisor: Supe
         Route("/web/preview/{tid}", preview),
         Route("/web/download", download, methods=["POST"]),
         Route("/web/torrents/{h}/{verb}", act, methods=["POST"]),
+        Route("/web/limits", limits, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return WebGuard(Starlette(routes=routes), keys)

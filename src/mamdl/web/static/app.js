@@ -198,6 +198,28 @@ function setupTorrents() {
   setInterval(poll, 1500);
 }
 
+// ------------------------------------------------------------------ rate limits (torrents page)
+
+function setupLimits() {
+  const form = document.getElementById("limits");
+  if (!form) return;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = {
+      download_kibps: form.elements.download_kibps.value,
+      upload_kibps: form.elements.upload_kibps.value,
+    };
+    try {
+      const r = await call("POST", "/web/limits", body);
+      const shown = (k) => (k === 0 ? "unlimited" : k + " KiB/s");
+      notice("Limits saved: download " + shown(r.download_kibps) + ", upload " + shown(r.upload_kibps) +
+        (r.applied_now ? ", applied now." : "."), "ok");
+    } catch (e) {
+      notice(e.message, "error");
+    }
+  });
+}
+
 function setupLogout() {
   const b = document.getElementById("logout");
   if (!b) return;
@@ -210,5 +232,6 @@ function setupLogout() {
 document.addEventListener("DOMContentLoaded", () => {
   setupSearch();
   setupTorrents();
+  setupLimits();
   setupLogout();
 });
