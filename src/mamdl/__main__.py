@@ -1,3 +1,3 @@
-from mamdl.cli import main
+from mamdl.entry import main
 
 main()

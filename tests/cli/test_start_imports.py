@@ -3,6 +3,7 @@ every module here is start-up time the user waits for (the bench's "start -> add
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -30,3 +31,45 @@ def test_the_download_commands_modules_stay_light():
     the engine, MCP or the web page pulled into the command line's imports."""
     p = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stdout + p.stderr
+
+
+TRIO_SCRIPT = r"""
+import importlib.util
+import sys
+assert importlib.util.find_spec("trio"), "trio is not installed: this test proves nothing here"
+from mamdl.entry import skip_trio
+skip_trio()
+import httpx2
+httpx2.Client().close()
+assert "trio" not in [m.split(".")[0] for m, mod in sys.modules.items() if mod is not None], "trio imported"
+print("ok")
+"""
+
+
+def test_a_mam_process_never_loads_trio(tmp_path):
+    """Sabotage caught: `skip_trio` gone from the entry point, or no longer effective: httpcore2
+    imports trio whenever it is installed (4.8 MiB and 60-80 ms for every `mam` process, and for
+    the service's peak memory), though mamdl only runs on asyncio."""
+    p = subprocess.run([sys.executable, "-c", TRIO_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stdout + p.stderr
+    # `python -m mamdl` (how the service is started), on a search that builds the MAM client;
+    # port 9 on loopback refuses at once
+    env = dict(
+        os.environ,
+        MAMDL_HOME=str(tmp_path),
+        MAM_BASE_URL="http://127.0.0.1:9",
+        MAM_ID="not-a-cookie",
+        MAMDL_MAX_ATTEMPTS="1",
+        MAMDL_RETRY_BUDGET_SECONDS="0",
+    )
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mamdl", "search", "-t", "dune"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time")}
+    assert "Could not reach MAM" in p.stderr and "httpx2" in imported, p.stderr[-2000:]
+    # a blocked `import trio` is still listed (an instant failure); trio's own modules are not
+    assert not [m for m in imported if m.startswith("trio.")], "python -m mamdl imports trio"
