@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import httpx2
 import pytest
 
 from tests.cli.conftest import run_mam
@@ -47,7 +48,8 @@ def _at_least_limited(row: dict) -> None:
 def test_limit_holds_live_and_after_a_restart(make_swarm, monkeypatch, isolated_home, tmp_path):
     """Sabotage caught: the limit only saved, not handed to the running engine (the second
     download runs at full speed); not saved (gone after the restart); loopback/LAN peers left
-    exempt (no download slowed at all); or `mam limit` reporting what it did not do."""
+    exempt (no download slowed at all); `mam limit` reporting what it did not do; or the
+    service's own view (its web page, `GET /api/limits`) left at the old limit."""
     monkeypatch.setenv("MAMDL_AUTO_SERVE", "1")
     make_swarm()
     _download(_tid("the hobbit"), tmp_path / "a")  # starts the service, unlimited
@@ -55,6 +57,9 @@ def test_limit_holds_live_and_after_a_restart(make_swarm, monkeypatch, isolated_
     p = run_mam("limit", "--down", f"{LIMIT_KIBPS}K", "--json")
     assert p.returncode == 0, p.stdout + p.stderr
     assert json.loads(p.stdout) == {"download_kibps": LIMIT_KIBPS, "upload_kibps": 0, "applied_now": True}
+    info = json.loads((isolated_home / "serve.json").read_text())  # the service shows it too (its web page)
+    seen = httpx2.get(info["url"] + "/api/limits", headers={"Authorization": f"Bearer {info['token']}"}, timeout=30)
+    assert seen.json()["download_kibps"] == LIMIT_KIBPS
     _at_least_limited(_download(_tid("dune"), tmp_path / "b"))
 
     assert run_mam("service", "stop").returncode == 0

@@ -53,7 +53,7 @@ ROUTES_DOC: dict[str, str] = {
     "GET /api/search?title=&author=&narrator=&series=&text=&format=&limit=": "search and rank",
     "GET /api/account[?refresh=1]": "account stats (`mam user --json`)",
     "GET /api/doctor": "`mam doctor --json`",
-    "GET /api/backend/snapshots, POST /api/backend/add, /limits, /{hash}/{verb}": (
+    "GET /api/backend/snapshots, POST /api/backend/add, POST /api/backend/{hash}/{verb}": (
         "the backend verbs other mamdl processes use (no guards: their Service applied them)"
     ),
     "GET /api/backend/{hash}/wait?timeout=S": (
@@ -284,14 +284,6 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         return svc.wait_download(h, min(WAIT_MAX_SECONDS, 10.0 if timeout is None else timeout))
 
     @endpoint
-    def b_limits(request: Request) -> Any:
-        b = _body(request)
-        svc.engine().set_rate_limits(
-            _whole(b.get("download_bps"), "download_bps"), _whole(b.get("upload_bps"), "upload_bps")
-        )
-        return {"ok": True}
-
-    @endpoint
     def b_verb(request: Request) -> Any:
         be = svc.engine()
         h, verb = request.path_params["h"].lower(), request.path_params["verb"]
@@ -323,7 +315,6 @@ def api_routes(svc: Service, supervisor: Supervisor | None) -> list[Route]:
         Route("/api/doctor", doctor),
         Route("/api/backend/snapshots", b_snapshots),
         Route("/api/backend/add", b_add, methods=["POST"]),
-        Route("/api/backend/limits", b_limits, methods=["POST"]),
         Route("/api/backend/{h}/wait", b_wait),
         Route("/api/backend/{h}/{verb}", b_verb, methods=["POST"]),
     ]

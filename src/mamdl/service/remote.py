@@ -147,7 +147,13 @@ class RemoteBackend:
         self._call("POST", f"/api/backend/{info_hash}/remove", {"delete_data": delete_data})
 
     def set_rate_limits(self, download_bps: int | None = None, upload_bps: int | None = None) -> None:
-        self._call("POST", "/api/backend/limits", {"download_bps": download_bps, "upload_bps": upload_bps})
+        """Through the service's own `set_rate_limits` (`POST /api/limits`), so the service's
+        settings (its web page, `GET /api/limits`) show the new limits too."""
+        body = {
+            "download_kibps": None if download_bps is None else download_bps // 1024,
+            "upload_kibps": None if upload_bps is None else upload_bps // 1024,
+        }
+        self._call("POST", "/api/limits", body)
 
     def snapshots(self) -> list[TorrentSnapshot]:
         return [TorrentSnapshot.model_validate(s) for s in self._call("GET", "/api/backend/snapshots")]
