@@ -144,6 +144,20 @@ def test_deluge_mapping():
     assert not is_mam_tracker("https://notmyanonamouse.net/a", ("myanonamouse.net",))
 
 
+def _record(**fields: object) -> TorrentRecord:
+    """mamdl's record of a client torrent; `fields` override the defaults."""
+    base: dict = {
+        "info_hash": "aa" * 20,
+        "name": "n",
+        "save_path": "/x",
+        "state": TorrentState.SEEDING,
+        "ratio_goal": 1.0,
+        "seed_seconds_goal": 72 * 3600,
+        "added_at": time.time(),
+    }
+    return TorrentRecord(**{**base, **fields})
+
+
 def test_policy_stop_reads_as_finished_user_pause_as_paused(isolated_home):
     """Sabotage caught: a torrent the seeding policy stopped shown as merely paused (the policy
     would never count it finished), or a user's pause shown as finished."""
@@ -159,16 +173,7 @@ def test_policy_stop_reads_as_finished_user_pause_as_paused(isolated_home):
         paused=True,
         seeding_seconds=99,
     )
-    rec = TorrentRecord(
-        info_hash="aa" * 20,
-        name="n",
-        save_path="/x",
-        state=TorrentState.FINISHED,
-        ratio_goal=1.0,
-        seed_seconds_goal=50,
-        added_at=time.time(),
-        mam_id=7,
-    )
+    rec = _record(state=TorrentState.FINISHED, seed_seconds_goal=50, mam_id=7)
     snap = b._merge(rec, view)
     assert snap.state == TorrentState.FINISHED and snap.goal_met and snap.mam_id == 7 and snap.ratio == 1.2
     rec.state = TorrentState.SEEDING
@@ -185,16 +190,7 @@ def test_adopted_torrent_gone_from_the_client_names_how_to_get_it_back(isolated_
 
     b = ClientBackend(load_settings(), take_lock=False)
     b._store = Store(b.settings.paths.engine_db)
-    rec = TorrentRecord(
-        info_hash="bb" * 20,
-        name="Dune",
-        save_path="/books",
-        state=TorrentState.SEEDING,
-        ratio_goal=1.0,
-        seed_seconds_goal=72 * 3600,
-        added_at=time.time(),
-        mam_id=676504,
-    )
+    rec = _record(info_hash="bb" * 20, name="Dune", mam_id=676504)
     b.store.add_torrent(rec, b"")  # what `mam adopt` records
     added: list[bytes] = []
     b._client_add = lambda data, save, *, paused: added.append(data)  # type: ignore[method-assign]
