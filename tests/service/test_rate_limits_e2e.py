@@ -61,9 +61,16 @@ def test_limit_holds_live_and_after_a_restart(make_swarm, monkeypatch, isolated_
     seen = httpx2.get(info["url"] + "/api/limits", headers={"Authorization": f"Bearer {info['token']}"}, timeout=30)
     assert seen.json()["download_kibps"] == LIMIT_KIBPS
     _at_least_limited(_download(_tid("dune"), tmp_path / "b"))
+    # `mam config set` on a limit is the same live path; on other keys it says the service restarts
+    p = run_mam("config", "set", "upload_limit_kibps", "100")
+    assert p.returncode == 0 and "applied now" in p.stdout, p.stdout + p.stderr
+    seen = httpx2.get(info["url"] + "/api/limits", headers={"Authorization": f"Bearer {info['token']}"}, timeout=30)
+    assert seen.json()["upload_kibps"] == 100
+    p = run_mam("config", "set", "seed_hours", "96")
+    assert p.returncode == 0 and "keeps the settings it started with" in p.stdout, p.stdout + p.stderr
 
     assert run_mam("service", "stop").returncode == 0
-    assert "Download: 256 KiB/s. Upload: unlimited." in run_mam("limit").stdout  # as saved
+    assert "Download: 256 KiB/s. Upload: 100 KiB/s." in run_mam("limit").stdout  # as saved
     _at_least_limited(_download(_tid("gone girl"), tmp_path / "c"))  # a new service, from the file
     assert run_mam("service", "stop").returncode == 0
 

@@ -116,6 +116,11 @@ def config_get(key: Annotated[str, typer.Argument(help="A setting name, as `mam 
     typer.echo("<set>" if key == SECRET and v else ("" if v is None else _toml(v).strip('"')))
 
 
+LIVE_LIMITS = {"download_limit_kibps": "download_kibps", "upload_limit_kibps": "upload_kibps"}
+"""Settings a running engine takes at once (through `Service.set_rate_limits`); the rest are read
+when a process starts."""
+
+
 @config_app.command("set")
 @handle_errors
 def config_set(
@@ -168,9 +173,27 @@ def config_set(
         checked = str(checked)
     if hasattr(checked, "get_secret_value"):
         checked = checked.get_secret_value()
-    path = write_config({key: checked}, Paths.resolve().config_file)
     out = console()
-    out.print(f"{key} = {'<set>' if hidden else _toml(checked)} saved in {path}", markup=False)
+    if key in LIVE_LIMITS:  # saved and handed to a running engine at once, as `mam limit` does
+        from mamdl.cli.common import make_service
+
+        with make_service() as svc:
+            r = svc.set_rate_limits(**{LIVE_LIMITS[key]: checked})
+        path = Paths.resolve().config_file
+        live = " and applied now" if r.applied_now else ""
+        out.print(f"{key} = {_toml(checked)} saved in {path}{live}", markup=False)
+    else:
+        path = write_config({key: checked}, Paths.resolve().config_file)
+        out.print(f"{key} = {'<set>' if hidden else _toml(checked)} saved in {path}", markup=False)
+        from mamdl.service.daemon import read_service
+
+        running = read_service(Paths.resolve())
+        if running is not None:
+            out.print(
+                f"Note: the running service (pid {running.pid}) keeps the settings it started with; for what it "
+                "does itself (seeding, its engine, the web page), `mam service stop` and start it again.",
+                markup=False,
+            )
     if env_name(key) in os.environ:
         out.print(f"Note: {env_name(key)} is set in the environment and wins over the file.", markup=False)
 
