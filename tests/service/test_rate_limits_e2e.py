@@ -61,6 +61,7 @@ def test_limit_holds_live_and_after_a_restart(make_swarm, monkeypatch, isolated_
     seen = httpx2.get(info["url"] + "/api/limits", headers={"Authorization": f"Bearer {info['token']}"}, timeout=30)
     assert seen.json()["download_kibps"] == LIMIT_KIBPS
     _at_least_limited(_download(_tid("dune"), tmp_path / "b"))
+    assert "Rate limits: download 256 KiB/s, upload unlimited" in run_mam("status").stdout  # why it is slow
     # `mam config set` on a limit is the same live path; on other keys it says the service restarts
     p = run_mam("config", "set", "upload_limit_kibps", "100")
     assert p.returncode == 0 and "applied now" in p.stdout, p.stdout + p.stderr

@@ -133,6 +133,7 @@ def status_cmd(
     with make_service() as svc:
         rows = svc.status(info_hash, with_mam=mam_view)
         holder = svc.engine_holder()
+        limits = svc.rate_limits() if svc.settings.backend == "embedded" else None
     if as_json:
         emit_json(rows)
         return
@@ -158,6 +159,13 @@ def status_cmd(
     out.print(
         f"[dim]Engine: {safe(holder) if holder else 'not running (figures as last saved; `mam seed` runs it)'}[/]"
     )
+    if limits is not None and (limits.download_kibps or limits.upload_kibps):  # the first answer to "why so slow?"
+        out.print(
+            f"Rate limits: download {rate_text(limits.download_kibps)}, upload {rate_text(limits.upload_kibps)} "
+            "(`mam limit` changes them).",
+            style="dim",
+            markup=False,
+        )
 
 
 @app.command("pause")
@@ -223,6 +231,10 @@ def rate_kibps(text: str) -> int:
     return round(float(m.group(1)) * RATE_UNITS[m.group(2)])
 
 
+def rate_text(kibps: int) -> str:
+    return "unlimited" if kibps == 0 else (f"{kibps / 1024:g} MiB/s" if kibps >= 1024 else f"{kibps} KiB/s")
+
+
 @app.command("limit")
 @handle_errors
 def limit_cmd(
@@ -250,11 +262,8 @@ def limit_cmd(
         emit_json(r)
         return
 
-    def shown(kibps: int) -> str:
-        return "unlimited" if kibps == 0 else (f"{kibps / 1024:g} MiB/s" if kibps >= 1024 else f"{kibps} KiB/s")
-
     out = console()
-    out.print(f"Download: {shown(r.download_kibps)}. Upload: {shown(r.upload_kibps)}.", markup=False)
+    out.print(f"Download: {rate_text(r.download_kibps)}. Upload: {rate_text(r.upload_kibps)}.", markup=False)
     if down is not None or up is not None:
         import os
 
