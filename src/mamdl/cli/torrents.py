@@ -267,11 +267,11 @@ def limit_cmd(
     if down is not None or up is not None:
         import os
 
+        from mamdl.cli.configcmd import env_name
+
         for key, given in (("download_limit_kibps", down), ("upload_limit_kibps", up)):
-            if given is not None and f"MAMDL_{key.upper()}" in os.environ:
-                out.print(
-                    f"Note: MAMDL_{key.upper()} is set in the environment and wins at the next start.", markup=False
-                )
+            if given is not None and env_name(key) in os.environ:
+                out.print(f"Note: {env_name(key)} is set in the environment and wins at the next start.", markup=False)
         out.print(
             "Applied now and saved in config.toml."
             if r.applied_now
